@@ -1,0 +1,39 @@
+# Tandem: `make run` serves the demo, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export FLASK_APP := wsgi
+
+.PHONY: run test install db demo bench-queue clean translations
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(BIN)/python requirements.txt requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+translations: $(STAMP)
+	$(BIN)/pybabel compile -f -d app/translations >/dev/null 2>&1 || true
+
+db: install
+	$(BIN)/flask db upgrade
+
+demo: db
+	$(BIN)/flask seed-demo
+
+run: demo translations
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+test: install translations
+	$(BIN)/python -m tests.run
+
+bench-queue: install
+	$(BIN)/python -m bench.queue_data
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,20 @@
+"""The background-job layer: `enqueue()`, RQ or in-process transport, the periodic schedule."""
+
+import importlib
+
+from app.jobs.core import enqueue, execute_job, job, retry_job, run_inline_jobs  # noqa: F401
+from app.jobs.schedule import periodic
+
+# Modules that define jobs; importing them registers the jobs by name.
+JOB_MODULES = (
+    "app.jobs.core",
+    "app.mail",
+    "app.support.jobs",
+)
+
+periodic("jobs.requeue_dropped", every=60, queue="high")
+
+
+def load_job_modules():
+    for module in JOB_MODULES:
+        importlib.import_module(module)

@@ -1,0 +1,12 @@
+"""Shared entities; importing this package registers every table on the metadata."""
+
+from app.models.jobs import JobRecord, OutboundMail, PeriodicTick
+from app.models.organization import Group, Organization, OrganizationDomain, group_members
+from app.models.ticket import Attachment, Message, Tag, Ticket, TicketEvent, ticket_tags
+from app.models.user import ROLES, STAFF_ROLES, ApiToken, User
+
+__all__ = [
+    "ApiToken", "Attachment", "Group", "JobRecord", "Message", "Organization", "OrganizationDomain",
+    "OutboundMail", "PeriodicTick", "ROLES", "STAFF_ROLES", "Tag", "Ticket", "TicketEvent", "User",
+    "group_members", "ticket_tags",
+]

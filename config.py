@@ -1,0 +1,111 @@
+"""Configuration read from the environment when the app is created, never at import time."""
+
+import os
+import secrets
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+MODES = ("development", "production", "testing")
+
+
+class ConfigError(RuntimeError):
+    """Start-up refused because the environment is incomplete or wrong."""
+
+
+def _flag(value, default):
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _int(environ, name, default):
+    raw = environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def load_config(environ=None, mode=None):
+    """Build the settings dict for one mode from an environment mapping.
+
+    `DATABASE_URL` never switches the mode; only `TANDEM_ENV` (or `mode`) does.
+    """
+    environ = os.environ if environ is None else environ
+    mode = (mode or environ.get("TANDEM_ENV") or "development").strip().lower()
+    if mode not in MODES:
+        raise ConfigError(f"TANDEM_ENV must be one of {', '.join(MODES)}, got {mode!r}")
+
+    instance_dir = Path(environ.get("TANDEM_INSTANCE_PATH") or BASE_DIR / "instance")
+    secret = environ.get("SECRET_KEY")
+    if not secret:
+        if mode == "production":
+            raise ConfigError(
+                "SECRET_KEY is required in production: set it to a long random string "
+                "(for example: python -c 'import secrets; print(secrets.token_hex(32))')."
+            )
+        secret = secrets.token_hex(32)
+
+    if mode == "testing":
+        default_db = "sqlite://"
+    else:
+        default_db = f"sqlite:///{instance_dir / 'tandem.db'}"
+    database_url = environ.get("DATABASE_URL") or default_db
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql://" + database_url[len("postgres://"):]
+    if database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+
+    redis_url = environ.get("REDIS_URL") or None
+    ratelimit_default = mode != "testing"
+
+    cfg = {
+        "TANDEM_ENV": mode,
+        "TESTING": mode == "testing",
+        "DEBUG": False,
+        "SECRET_KEY": secret,
+        "INSTANCE_DIR": str(instance_dir),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": redis_url,
+        "RQ_QUEUES": ["high", "default", "low"],
+        "JOB_RETRY_AFTER_SECONDS": _int(environ, "JOB_RETRY_AFTER_SECONDS", 300),
+        # Periodic jobs in the web process only in the embedded default (no Redis).
+        "SCHEDULER_IN_PROCESS": _flag(environ.get("SCHEDULER_IN_PROCESS"), redis_url is None and mode != "testing"),
+        "RATELIMIT_ENABLED": _flag(environ.get("RATELIMIT_ENABLED"), ratelimit_default),
+        "RATELIMIT_STORAGE_URI": environ.get("RATELIMIT_STORAGE_URI") or redis_url or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_LOGIN": environ.get("RATELIMIT_LOGIN") or "10 per 15 minutes",
+        "RATELIMIT_TICKET_FORM": environ.get("RATELIMIT_TICKET_FORM") or "10 per minute",
+        "RATELIMIT_API": environ.get("RATELIMIT_API") or "600 per minute",
+        "MAIL_SERVER": environ.get("MAIL_SERVER") or None,
+        "MAIL_PORT": _int(environ, "MAIL_PORT", 25),
+        "MAIL_USERNAME": environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": environ.get("MAIL_PASSWORD") or None,
+        "MAIL_USE_TLS": _flag(environ.get("MAIL_USE_TLS"), False),
+        "MAIL_FROM": environ.get("MAIL_FROM") or "Tandem Support <support@tandem.localhost>",
+        "BASE_URL": (environ.get("BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
+        "UPLOAD_DIR": environ.get("UPLOAD_DIR") or str(instance_dir / "uploads"),
+        "MAX_CONTENT_LENGTH": _int(environ, "MAX_UPLOAD_BYTES", 10 * 1024 * 1024) + 1024 * 1024,
+        "MAX_UPLOAD_BYTES": _int(environ, "MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
+        "PASSWORD_TOKEN_MAX_AGE": _int(environ, "PASSWORD_TOKEN_MAX_AGE", 3 * 24 * 3600),
+        "BABEL_DEFAULT_LOCALE": "en",
+        "BABEL_DEFAULT_TIMEZONE": "UTC",
+        "LANGUAGES": ["en", "ru", "bg", "zh-Hant", "zh-Hans", "ja"],
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": mode == "production",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_ENABLED": True,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "API_TITLE": "Tandem API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "SOLVED_CLOSE_AFTER_DAYS": _int(environ, "SOLVED_CLOSE_AFTER_DAYS", 4),
+    }
+    return cfg

@@ -1,0 +1,236 @@
+"""Test fixtures: one app and schema per test process, rows wiped between tests.
+
+The suite runs on SQLite by default. With TEST_DATABASE_URL (PostgreSQL) and TEST_REDIS_URL it
+runs against those services; each xdist worker gets its own database.
+"""
+
+import os
+import re
+import tempfile
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from app import create_app
+from app.extensions import db as _db
+from app.models import Group, Organization, Ticket, User
+from app.models.base import utcnow
+
+PASSWORD = "correct-horse-battery"
+
+
+def _worker_suffix():
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def _postgres_url(base):
+    """A database per xdist worker, created when missing."""
+    name = re.sub(r"[^a-z0-9_]", "_", f"tandem_test_{_worker_suffix()}")
+    head, _, _dbname = base.rpartition("/")
+    admin = create_engine(f"{head}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar()
+        if exists:
+            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return f"{head}/{name}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    base = os.environ.get("TEST_DATABASE_URL")
+    if base:
+        if base.startswith("postgres://"):
+            base = "postgresql://" + base[len("postgres://"):]
+        if base.startswith("postgresql://"):
+            base = "postgresql+psycopg://" + base[len("postgresql://"):]
+        return _postgres_url(base)
+    path = tmp_path_factory.mktemp("db") / "tandem-test.db"
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory):
+    upload_dir = tmp_path_factory.mktemp("uploads")
+    app = create_app(
+        {
+            "TANDEM_ENV": "testing",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "REDIS_URL": None,
+            "RATELIMIT_ENABLED": False,
+            "WTF_CSRF_ENABLED": False,
+            "SCHEDULER_IN_PROCESS": False,
+            "MAIL_SERVER": None,
+            "UPLOAD_DIR": str(upload_dir),
+            "BASE_URL": "http://tandem.test",
+            "SERVER_NAME": None,
+        }
+    )
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+    yield app
+    with app.app_context():
+        _db.engine.dispose()
+
+
+def _wipe(app):
+    with app.app_context():
+        engine = _db.engine
+        tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
+        with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                extra = [r[0] for r in conn.execute(text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename <> 'alembic_version'"))]
+                names = ", ".join(f'"{t}"' for t in sorted(set(tables) | set(extra)))
+                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            else:
+                conn.execute(text("PRAGMA foreign_keys=OFF"))
+                for name in tables:
+                    conn.execute(text(f'DELETE FROM "{name}"'))
+                for hook in app.config.get("TEST_WIPE_SQLITE", []):
+                    conn.execute(text(hook))
+                if conn.execute(text("SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'")).scalar():
+                    conn.execute(text("DELETE FROM sqlite_sequence"))
+                conn.execute(text("PRAGMA foreign_keys=ON"))
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(request, app):
+    yield
+    if "app" in request.fixturenames or "db" in request.fixturenames:
+        _wipe(app)
+
+
+@pytest.fixture
+def db(app):
+    with app.app_context():
+        yield _db
+        _db.session.rollback()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner(mix_stderr=False) if _runner_takes_mix_stderr(app) else app.test_cli_runner()
+
+
+def _runner_takes_mix_stderr(app):
+    import inspect
+
+    from click.testing import CliRunner
+
+    return "mix_stderr" in inspect.signature(CliRunner.__init__).parameters
+
+
+@pytest.fixture
+def csrf_enabled(app):
+    app.config["WTF_CSRF_ENABLED"] = True
+    yield
+    app.config["WTF_CSRF_ENABLED"] = False
+
+
+# --- builders ---------------------------------------------------------------------------------
+
+@pytest.fixture
+def make_org(db):
+    def make(name="Acme", **kw):
+        org = Organization(name=name, **kw)
+        db.session.add(org)
+        db.session.commit()
+        return org
+
+    return make
+
+
+@pytest.fixture
+def make_user(db):
+    counter = {"n": 0}
+
+    def make(role="customer", email=None, password=PASSWORD, **kw):
+        counter["n"] += 1
+        user = User(email=email or f"{role}{counter['n']}@example.test", role=role,
+                    name=kw.pop("name", f"{role.title()} {counter['n']}"), **kw)
+        if password:
+            user.set_password(password)
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def make_group(db):
+    def make(name="Billing", members=()):
+        group = Group(name=name, members=list(members))
+        db.session.add(group)
+        db.session.commit()
+        return group
+
+    return make
+
+
+@pytest.fixture
+def make_ticket(db):
+    def make(requester=None, subject="Export is empty", body="The CSV export has no rows.", **kw):
+        from app.support.services import create_ticket
+
+        ticket = create_ticket(
+            None, body=body, subject=subject,
+            requester_email=requester.email if requester is not None else None,
+            notify=kw.pop("notify", False), now=kw.pop("now", None),
+            priority=kw.pop("priority", None),
+        )
+        for key, value in kw.items():
+            setattr(ticket, key, value)
+        db.session.commit()
+        return ticket
+
+    return make
+
+
+@pytest.fixture
+def login(client):
+    def do(user, password=PASSWORD):
+        response = client.post("/login", data={"email": user.email, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return response
+
+    return do
+
+
+@pytest.fixture
+def api_token(db):
+    def issue(user):
+        from app.auth.services import issue_api_token
+
+        _, token = issue_api_token(user)
+        db.session.commit()
+        return {"Authorization": f"Bearer {token}"}
+
+    return issue
+
+
+def dt(*args):
+    return datetime(*args, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def run_jobs(app):
+    """Run the in-process jobs recorded so far (they otherwise run when the context ends)."""
+    from app.jobs import run_inline_jobs
+
+    return run_inline_jobs
+
+
+@pytest.fixture
+def now():
+    return utcnow()
