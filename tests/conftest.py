@@ -21,7 +21,8 @@ PASSWORD = "correct-horse-battery"
 
 
 def _worker_suffix():
-    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+    # Unique per process, so parallel runs on one server never share a database.
+    return f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{os.getpid()}"
 
 
 def _postgres_url(base):
@@ -38,6 +39,14 @@ def _postgres_url(base):
     return f"{head}/{name}"
 
 
+def _drop_postgres(url):
+    head, _, name = url.rpartition("/")
+    admin = create_engine(f"{head}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     base = os.environ.get("TEST_DATABASE_URL")
@@ -46,9 +55,12 @@ def database_url(tmp_path_factory):
             base = "postgresql://" + base[len("postgres://"):]
         if base.startswith("postgresql://"):
             base = "postgresql+psycopg://" + base[len("postgresql://"):]
-        return _postgres_url(base)
+        url = _postgres_url(base)
+        yield url
+        _drop_postgres(url)
+        return
     path = tmp_path_factory.mktemp("db") / "tandem-test.db"
-    return f"sqlite:///{path}"
+    yield f"sqlite:///{path}"
 
 
 @pytest.fixture(scope="session")
