@@ -85,7 +85,7 @@ def load_config(environ=None, mode=None):
         "MAIL_USERNAME": environ.get("MAIL_USERNAME") or None,
         "MAIL_PASSWORD": environ.get("MAIL_PASSWORD") or None,
         "MAIL_USE_TLS": _flag(environ.get("MAIL_USE_TLS"), False),
-        "MAIL_FROM": environ.get("MAIL_FROM") or "Tandem Support <support@tandem.localhost>",
+        "MAIL_FROM": environ.get("MAIL_FROM") or "Tandem Support <support@tandem.example>",
         "BASE_URL": (environ.get("BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
         "UPLOAD_DIR": environ.get("UPLOAD_DIR") or str(instance_dir / "uploads"),
         "MAX_CONTENT_LENGTH": _int(environ, "MAX_UPLOAD_BYTES", 10 * 1024 * 1024) + 1024 * 1024,

@@ -168,7 +168,7 @@ def make_user(db):
 
     def make(role="customer", email=None, password=PASSWORD, **kw):
         counter["n"] += 1
-        user = User(email=email or f"{role}{counter['n']}@example.test", role=role,
+        user = User(email=email or f"{role}{counter['n']}@example.com", role=role,
                     name=kw.pop("name", f"{role.title()} {counter['n']}"), **kw)
         if password:
             user.set_password(password)
