@@ -31,6 +31,7 @@ def register_extensions(app):
     from app.i18n import select_locale, select_timezone
 
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(app.config)
+    _ensure_sqlite_dir(app.config["SQLALCHEMY_DATABASE_URI"])
     db.init_app(app)
     from app import models  # noqa: F401  register tables
 
@@ -54,6 +55,13 @@ def _migrations_dir():
     from pathlib import Path
 
     return Path(__file__).resolve().parent.parent / "migrations"
+
+
+def _ensure_sqlite_dir(uri):
+    from pathlib import Path
+
+    if uri.startswith("sqlite:///") and uri not in ("sqlite:///:memory:",):
+        Path(uri[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
 
 
 def _engine_options(cfg):
