@@ -10,6 +10,7 @@ from config import load_config
 def create_app(config=None):
     """Build the application. `config` is a dict of overrides or a mode name ('testing' …)."""
     app = Flask(__name__, instance_relative_config=False)
+    app.json.sort_keys = False  # keep fields in the order the contract documents them
     if isinstance(config, str):
         app.config.update(load_config(mode=config))
     else:

@@ -1,0 +1,28 @@
+"""Knowledge-base search over the API (public)."""
+
+from flask.views import MethodView
+
+from app.api import bp
+from app.api.schemas import QUERY_MAX, KbSearchArgs, KbSearchSchema
+from app.core.locales import normalize_locale
+
+
+def search_articles(q, locale, limit):
+    """The KB hook: published articles best first as {id, title, url, locale, score}.
+
+    The knowledge base is its own issue and fills this in; until then there are no articles.
+    """
+    return []
+
+
+@bp.route("/kb/search")
+class KbSearch(MethodView):
+    public = True
+
+    @bp.doc(security=[], summary="Search the knowledge base", description="Not a paged list: the best `limit` results.")
+    @bp.arguments(KbSearchArgs, location="query")
+    @bp.response(200, KbSearchSchema)
+    def get(self, args):
+        query = args["q"][:QUERY_MAX]
+        locale = normalize_locale(args.get("locale"))
+        return {"results": search_articles(query, locale, args["limit"]) if query.strip() else []}
