@@ -10,6 +10,7 @@ JOB_MODULES = (
     "app.jobs.core",
     "app.mail",
     "app.support.jobs",
+    "app.support.importing",
 )
 
 periodic("jobs.requeue_dropped", every=60, queue="high")
