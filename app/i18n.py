@@ -1,54 +1,138 @@
-"""Language and time-zone selection, and the filters that show times in the viewer's zone."""
+"""Language and time-zone selection, labels for stored codes, and the filters that show times in
+the viewer's zone and language."""
 
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import current_app, request
-from flask_babel import format_datetime
+from flask import current_app, has_request_context, request
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.core.locales import normalize_locale
+
+# Stored codes stay English; people read these labels in their language.
+ROLE_LABELS = {
+    "customer": _l("Customer"),
+    "agent": _l("Agent"),
+    "csm": _l("Customer success manager"),
+    "admin": _l("Admin"),
+}
+STAGE_LABELS = {
+    "trial": _l("Trial"),
+    "onboarding": _l("Onboarding"),
+    "active": _l("Active"),
+    "renewal": _l("Renewal"),
+    "churned": _l("Churned"),
+}
+STATUS_LABELS = {
+    "new": _l("New"),
+    "open": _l("Open"),
+    "pending": _l("Pending"),
+    "on_hold": _l("On hold"),
+    "solved": _l("Solved"),
+    "closed": _l("Closed"),
+}
+PRIORITY_LABELS = {
+    "low": _l("Low"),
+    "normal": _l("Normal"),
+    "high": _l("High"),
+    "urgent": _l("Urgent"),
+}
 
 
 def _supported():
     return current_app.config["LANGUAGES"]
 
 
+def _signed_in_user():
+    if not has_request_context():
+        return None
+    user = current_user
+    return user if getattr(user, "is_authenticated", False) else None
+
+
 def select_locale():
-    wanted = request.args.get("lang") if request else None
+    if not has_request_context():
+        return current_app.config.get("BABEL_DEFAULT_LOCALE", "en")
+    wanted = request.args.get("lang")
     if wanted:
         code = normalize_locale(wanted)
         if code in _supported():
-            return code
-    user = current_user if request else None
-    if user is not None and getattr(user, "is_authenticated", False) and user.locale in _supported():
-        return user.locale
-    if request:
-        return request.accept_languages.best_match(_supported(), default="en")
-    return "en"
+            return _babel_code(code)
+    user = _signed_in_user()
+    if user is not None and user.locale in _supported():
+        return _babel_code(user.locale)
+    return _babel_code(request.accept_languages.best_match(_supported(), default="en"))
+
+
+def _babel_code(code):
+    # Babel names locales with '_' (zh_Hant); the rest of Tandem speaks BCP 47 (zh-Hant).
+    return code.replace("-", "_")
 
 
 def select_timezone():
-    user = current_user if request else None
-    if user is not None and getattr(user, "is_authenticated", False) and user.timezone:
+    user = _signed_in_user()
+    if user is not None and user.timezone and known_timezone(user.timezone):
         return user.timezone
     return "UTC"
+
+
+def known_timezone(name):
+    try:
+        ZoneInfo(name)
+        return True
+    except (ValueError, KeyError, OSError):  # ZoneInfoNotFoundError is a KeyError
+        return False
 
 
 def register_filters(app):
     @app.template_filter("datetime")
     def _datetime(value, fmt="medium"):
+        """An aware UTC time shown in the viewer's zone and language."""
         if value is None:
             return ""
         return format_datetime(value, fmt)
+
+    @app.template_filter("date")
+    def _date(value, fmt="medium"):
+        if value is None:
+            return ""
+        if isinstance(value, datetime):
+            return format_datetime(value, "medium" if fmt == "medium" else fmt)
+        if isinstance(value, date):
+            return format_date(value, fmt)
+        return str(value)
 
     @app.template_filter("isotime")
     def _isotime(value):
         return value.isoformat() if value else ""
 
+    @app.template_filter("money")
+    def _money(value):
+        return format_decimal(value or 0, format="#,##0.00")
+
+    app.add_template_global(known_timezone, "known_timezone")
+    app.add_template_global(get_locale, "get_locale")
+
     @app.template_global()
-    def known_timezone(name):
-        try:
-            ZoneInfo(name)
-            return True
-        except Exception:
-            return False
+    def role_label(code):
+        return ROLE_LABELS.get(code, code)
+
+    @app.template_global()
+    def stage_label(code):
+        return STAGE_LABELS.get(code, code)
+
+    @app.template_global()
+    def status_label(code):
+        return STATUS_LABELS.get(code, code)
+
+    @app.template_global()
+    def priority_label(code):
+        return PRIORITY_LABELS.get(code, code)
+
+    @app.template_global()
+    def html_lang():
+        """BCP 47 for <html lang>: zh_Hant → zh-Hant."""
+        locale = get_locale()
+        return str(locale).replace("_", "-") if locale else "en"

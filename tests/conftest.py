@@ -93,12 +93,13 @@ def _wipe(app):
     with app.app_context():
         engine = _db.engine
         tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
-        with engine.begin() as conn:
+        with engine.connect() as conn:
             if engine.dialect.name == "postgresql":
                 extra = [r[0] for r in conn.execute(text(
                     "SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename <> 'alembic_version'"))]
                 names = ", ".join(f'"{t}"' for t in sorted(set(tables) | set(extra)))
                 conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+                conn.commit()
             else:
                 conn.execute(text("PRAGMA foreign_keys=OFF"))
                 for name in tables:
@@ -107,7 +108,11 @@ def _wipe(app):
                     conn.execute(text(hook))
                 if conn.execute(text("SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'")).scalar():
                     conn.execute(text("DELETE FROM sqlite_sequence"))
+                conn.commit()
+                # Outside the transaction: inside one SQLite ignores the pragma and the pooled
+                # connection would keep foreign keys (and ON DELETE CASCADE) off for later tests.
                 conn.execute(text("PRAGMA foreign_keys=ON"))
+                conn.commit()
 
 
 @pytest.fixture(autouse=True)
@@ -115,6 +120,20 @@ def _clean_database(request, app):
     yield
     if "app" in request.fixturenames or "db" in request.fixturenames:
         _wipe(app)
+
+
+@pytest.fixture(autouse=True)
+def _user_loaded_per_request(app):
+    """Requests made inside a test's app context share its `g`, where Flask-Login caches the
+    user; forget it so every request loads its own user, as in production."""
+    from flask import g, request_started
+
+    def forget(sender, **extra):
+        g.pop("_login_user", None)
+
+    request_started.connect(forget, app)
+    yield
+    request_started.disconnect(forget, app)
 
 
 @pytest.fixture

@@ -2,12 +2,13 @@ from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_limiter.errors import RateLimitExceeded
+from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from app.auth import bp
 from app.auth.forms import ForgotPasswordForm, LoginForm, SetPasswordForm
-from app.auth.services import authenticate, set_password, user_from_password_token
+from app.auth.services import authenticate, password_link, set_password, user_from_password_token
 from app.core.errors import DomainError
 from app.extensions import db, limiter
 from app.mail import queue_mail
@@ -16,11 +17,14 @@ from app.models.base import utcnow
 
 
 def safe_next(target):
-    """Only on-site paths: no scheme, no host, no protocol-relative '//evil'."""
-    if not target:
+    """Only on-site paths: no scheme, no host, no '//evil', no backslashes or control characters
+    (browsers read '/\\evil' and '/\\t/evil' as another host)."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in target):
         return None
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    if parts.scheme or parts.netloc:
         return None
     return target
 
@@ -44,32 +48,47 @@ def _failed(response):
     return response.status_code == 401
 
 
+@bp.errorhandler(RateLimitExceeded)
+def _too_many(exc):
+    seconds = exc.limit.limit.get_expiry() if exc.limit is not None else 900
+    minutes = max(1, round(seconds / 60))
+    if request.endpoint == "auth.login":
+        form = LoginForm()
+        form.password.errors = [_(
+            "Too many failed sign-in attempts for this account. Try again in %(minutes)d minutes.",
+            minutes=minutes)]
+        return render_template("auth/login.html", form=form), 429
+    form = ForgotPasswordForm()
+    form.email.errors = [_("Too many requests. Try again in %(minutes)d minutes.", minutes=minutes)]
+    return render_template("auth/forgot.html", form=form), 429
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], key_func=_login_key,
-               methods=["POST"], deduct_when=_failed,
-               error_message="Too many failed sign-in attempts for this account. Try again in 15 minutes.")
+               methods=["POST"], deduct_when=_failed)
 def login():
     form = LoginForm()
+    target = safe_next(request.args.get("next"))
     if current_user.is_authenticated and request.method == "GET":
-        return redirect(safe_next(request.args.get("next")) or home_for(current_user))
+        return redirect(target or home_for(current_user))
     if form.validate_on_submit():
         user = authenticate(form.email.data, form.password.data)
         if user is not None:
             user.last_login_at = utcnow()
             db.session.commit()
             login_user(user)
-            return redirect(safe_next(request.args.get("next")) or home_for(user))
-        form.password.errors.append(_("That e-mail and password do not match an active account."))
+            return redirect(target or home_for(user))
+        form.password.errors = [_("That e-mail and password do not match an active account.")]
         return render_template("auth/login.html", form=form), 401
     status = 400 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status
 
 
 @bp.post("/logout")
-@login_required
 def logout():
-    logout_user()
-    flash(_("You are signed out."), "info")
+    if current_user.is_authenticated:
+        logout_user()
+        flash(_("You are signed out."), "info")
     return redirect(url_for("support.home"))
 
 
@@ -87,8 +106,6 @@ def forgot_password():
         email = form.email.data.strip().lower()
         user = db.session.scalar(select(User).where(User.email == email))
         if user is not None and user.active:
-            from app.auth.services import password_link
-
             queue_mail(user.email, "password_reset", kind="password_reset", locale=user.locale,
                        user=user, url=password_link(user))
             db.session.commit()
@@ -103,18 +120,17 @@ def set_password_view(token):
     try:
         user = user_from_password_token(token)
     except DomainError as exc:
-        return render_template("errors/error.html", status=400, message=exc.message), 400
+        return render_template("auth/link_invalid.html", message=exc.message), 400
     form = SetPasswordForm()
     if form.validate_on_submit():
         try:
             set_password(user, form.password.data)
         except DomainError as exc:
             db.session.rollback()
-            form.password.errors.append(exc.message)
+            form.password.errors = [exc.message]
         else:
             db.session.commit()
             login_user(user)
             flash(_("Your password is set."), "success")
             return redirect(home_for(user))
     return render_template("auth/set_password.html", form=form, user=user), (400 if request.method == "POST" else 200)
-

@@ -1,8 +1,10 @@
-"""Sign-in, password links and API tokens."""
+"""Sign-in, password links and API tokens. Services flush, never commit."""
 
 from flask import current_app
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
+from werkzeug.security import generate_password_hash
 
 from app.core.errors import DomainError
 from app.extensions import db
@@ -11,6 +13,8 @@ from app.models.base import utcnow
 from app.support.services import normalize_email
 
 PASSWORD_MIN = 8
+PASSWORD_MAX = 1024
+_DUMMY_HASH = None
 
 
 def load_user_from_session(session_id):
@@ -26,37 +30,50 @@ def load_user_from_session(session_id):
     return user
 
 
+def _spend_hash_time(password):
+    # Unknown addresses take as long as known ones, so timing does not reveal who has an account.
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = generate_password_hash("tandem-dummy-password")
+    User(password_hash=_DUMMY_HASH).check_password(password)
+
+
 def authenticate(email, password):
     """The active user with this e-mail and password, or None."""
     email = (email or "").strip().lower()
-    user = db.session.scalar(select(User).where(User.email == email))
-    if user is None or not user.active or not user.check_password(password or ""):
+    user = db.session.scalar(select(User).where(User.email == email)) if email else None
+    if user is None or not user.password_hash:
+        _spend_hash_time(password or "")
+        return None
+    if not user.check_password(password or "") or not user.active:
         return None
     return user
 
 
 def validate_password(password):
     if len(password or "") < PASSWORD_MIN:
-        raise DomainError(f"Passwords must have at least {PASSWORD_MIN} characters.", field="password")
-    if len(password) > 1024:
-        raise DomainError("That password is too long.", field="password")
+        raise DomainError(_("Passwords must have at least %(n)d characters.", n=PASSWORD_MIN), field="password")
+    if len(password) > PASSWORD_MAX:
+        raise DomainError(_("That password is too long."), field="password")
     return password
 
 
-def create_user(email, role, password=None, name="", organization_name=None):
+def create_user(email, role, password=None, name="", organization_name=None, organization=None, now=None):
+    """A new user. Without a password the account waits for a set-password link."""
     email = normalize_email(email)
     if role not in ROLES:
-        raise DomainError(f"Unknown role {role!r}; use one of: {', '.join(ROLES)}.", field="role")
+        raise DomainError(_("Unknown role %(role)r; use one of: %(roles)s.", role=role, roles=", ".join(ROLES)),
+                          field="role")
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise DomainError(f"A user with the e-mail address {email} already exists.", field="email")
-    organization = None
-    if organization_name:
+        raise DomainError(_("A user with the e-mail address %(email)s already exists.", email=email), field="email")
+    if organization is None and organization_name and organization_name.strip():
         organization = db.session.scalar(select(Organization).where(Organization.name == organization_name.strip()))
         if organization is None:
             organization = Organization(name=organization_name.strip())
             db.session.add(organization)
-    user = User(email=email, role=role, name=(name or "").strip(), organization=organization)
-    if password is not None:
+    user = User(email=email, role=role, name=(name or "").strip()[:200], organization=organization,
+                created_at=now or utcnow())
+    if password:
         user.set_password(validate_password(password))
     db.session.add(user)
     db.session.flush()
@@ -78,23 +95,23 @@ def user_from_password_token(token):
     try:
         data = _serializer().loads(token, max_age=current_app.config["PASSWORD_TOKEN_MAX_AGE"])
     except SignatureExpired:
-        raise DomainError("This link has expired. Ask for a new one.") from None
+        raise DomainError(_("This link has expired. Ask for a new one.")) from None
     except BadSignature:
-        raise DomainError("This link is not valid.") from None
-    user = db.session.get(User, data.get("u"))
+        raise DomainError(_("This link is not valid.")) from None
+    user = db.session.get(User, data.get("u")) if isinstance(data, dict) else None
     if user is None or user.auth_version != data.get("v") or not user.active:
-        raise DomainError("This link has already been used or is no longer valid.")
+        raise DomainError(_("This link has already been used or is no longer valid."))
     return user
 
 
 def password_link(user):
-    from flask import url_for
-
-    path = url_for("auth.set_password", token=password_token(user), _external=False)
+    """The absolute set-password link; works outside a request too (CLI, jobs)."""
+    path = current_app.url_map.bind("localhost").build("auth.set_password", {"token": password_token(user)})
     return f"{current_app.config['BASE_URL']}{path}"
 
 
 def set_password(user, password):
+    """Set the password; the auth version moves on, so the link that led here is spent."""
     user.set_password(validate_password(password))
     return user
 

@@ -2,11 +2,14 @@
 
 from app.models.jobs import JobRecord, OutboundMail, PeriodicTick
 from app.models.organization import Group, Organization, OrganizationDomain, group_members
-from app.models.ticket import Attachment, Message, Tag, Ticket, TicketEvent, ticket_tags
+from app.models.ticket import Attachment, Message, Tag, Ticket, TicketEvent, TicketSearchDocument, ticket_tags
 from app.models.user import ROLES, STAFF_ROLES, ApiToken, User
 
 __all__ = [
     "ApiToken", "Attachment", "Group", "JobRecord", "Message", "Organization", "OrganizationDomain",
-    "OutboundMail", "PeriodicTick", "ROLES", "STAFF_ROLES", "Tag", "Ticket", "TicketEvent", "User",
-    "group_members", "ticket_tags",
+    "OutboundMail", "PeriodicTick", "ROLES", "STAFF_ROLES", "Tag", "Ticket", "TicketEvent", "TicketSearchDocument",
+    "User", "group_members", "ticket_tags",
 ]
+
+# Keeps each ticket's search documents in step on every flush (session events, registered at import).
+from app.support import search as _search  # noqa: E402,F401

@@ -115,6 +115,21 @@ class Message(db.Model):
     __table_args__ = (Index("ix_messages_ticket", "ticket_id", "id"),)
 
 
+class TicketSearchDocument(db.Model):
+    """Normalized search text of one ticket (see app/support/search.py), kept in step on every flush.
+
+    `public_text` is what customers may match (subject and public replies); `full_text` adds the
+    internal notes for staff. The full-text indexes over both are database-specific and live in
+    migration 0002 (FTS5 on SQLite, GIN on PostgreSQL).
+    """
+
+    __tablename__ = "ticket_search"
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True)
+    public_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    full_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
+
+
 class Attachment(db.Model):
     __tablename__ = "attachments"
 

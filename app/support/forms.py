@@ -1,0 +1,49 @@
+"""Support forms: validation and coercion only. Customer and staff forms are different classes."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from app.support import rules
+
+QUEUE_VIEWS = {
+    "mine": _l("Unassigned and mine"),
+    "active": _l("All active"),
+    "pending": _l("Pending"),
+    "on_hold": _l("On hold"),
+    "solved": _l("Solved"),
+    "closed": _l("Closed"),
+}
+
+
+class NewTicketForm(FlaskForm):
+    """The public 'submit a request' form (no account needed)."""
+
+    name = StringField(_l("Your name"), validators=[Optional(), Length(max=200)])
+    email = EmailField(_l("Your e-mail address"), validators=[
+        DataRequired(_l("Enter your e-mail address so we can answer you.")), Length(max=254)])
+    subject = StringField(_l("Subject"), validators=[Optional(), Length(max=rules.SUBJECT_MAX)])
+    body = TextAreaField(_l("How can we help?"), validators=[
+        DataRequired(_l("Describe your question or problem.")), Length(max=rules.BODY_MAX)])
+    # Hidden from people; bots that fill every field give themselves away.
+    website = StringField(_l("Leave this field empty"), validators=[Optional()])
+
+
+class CustomerReplyForm(FlaskForm):
+    body = TextAreaField(_l("Your reply"), validators=[
+        DataRequired(_l("Write a reply first.")), Length(max=rules.BODY_MAX)])
+
+
+class StaffReplyForm(FlaskForm):
+    body = TextAreaField(_l("Message"), validators=[
+        DataRequired(_l("Write a message first.")), Length(max=rules.BODY_MAX)])
+    internal = BooleanField(_l("Internal note (never shown to the customer)"))
+
+
+class QueueFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    view = SelectField(_l("View"), default="mine", validators=[Optional()],
+                       choices=[SelectChoice(k, v) for k, v in QUEUE_VIEWS.items()])

@@ -1,0 +1,1 @@
+"""Benchmarks that print figures (not pass/fail tests). Run each as `python -m bench.<name> --help`."""
