@@ -71,7 +71,11 @@ def load_config(environ=None, mode=None):
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": redis_url,
         "RQ_QUEUES": ["high", "default", "low"],
+        # Several deployments (or parallel test runs) can share one Redis under different prefixes.
+        "RQ_QUEUE_PREFIX": environ.get("RQ_QUEUE_PREFIX") or "tandem",
         "JOB_RETRY_AFTER_SECONDS": _int(environ, "JOB_RETRY_AFTER_SECONDS", 300),
+        "JOB_TIMEOUT_SECONDS": _int(environ, "JOB_TIMEOUT_SECONDS", 600),
+        "JOB_KEEP_DONE_DAYS": _int(environ, "JOB_KEEP_DONE_DAYS", 7),
         # Periodic jobs in the web process only in the embedded default (no Redis).
         "SCHEDULER_IN_PROCESS": _flag(environ.get("SCHEDULER_IN_PROCESS"), redis_url is None and mode != "testing"),
         "RATELIMIT_ENABLED": _flag(environ.get("RATELIMIT_ENABLED"), ratelimit_default),

@@ -1,17 +1,20 @@
 """One `enqueue()` for every background job.
 
 A job is a row in the `jobs` table written in the same transaction as the action that asked for
-it (the outbox). After the commit the row's id goes to RQ (with `REDIS_URL`) or is run in-process
-when the application context ends (the embedded default). Jobs take ids, never objects, and are
-safe to run twice: a run first claims the row with one conditional UPDATE.
+it (the outbox). After that transaction commits, the row's id goes to RQ (with `REDIS_URL`) or is
+run in-process when the application context ends (the embedded default); if the transaction rolls
+back, the row never existed and nothing is dispatched. Jobs take ids, never objects, and are safe
+to run twice: a run first claims the row with one conditional UPDATE, so only one run does the work.
 """
 
+import json
 import logging
 import traceback
+from contextlib import contextmanager
 from datetime import timedelta
 
 from flask import current_app, g, has_app_context
-from sqlalchemy import event, func, or_, update
+from sqlalchemy import delete, event, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.extensions import db
@@ -21,7 +24,10 @@ from app.models.jobs import JobRecord
 log = logging.getLogger(__name__)
 
 _REGISTRY = {}
-MAX_ATTEMPTS = 3
+MAX_ATTEMPTS = 3  # automatic retries by the requeue job; the admin's retry button has no limit
+MAX_INLINE_JOBS = 1000  # per context, so a job that keeps enqueueing itself cannot pin a web process
+_DISPATCH_KEY = "tandem_job_ids"  # session.info: [(transaction, job id, queue)] waiting for the commit
+_INLINE_KEY = "tandem_inline_jobs"  # g: job ids to run in-process when the context ends
 
 
 def job(name, queue="default"):
@@ -55,40 +61,64 @@ def enqueue(name, *args, queue=None):
     if callable(name):
         name = name.job_name
     _, default_queue = _lookup(name)
-    record = JobRecord(name=name, args=list(args), queue=queue or default_queue)
+    try:
+        json.dumps(args)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"job {name!r} takes ids and plain values, not {args!r}") from exc
+    record = JobRecord(name=name, args=list(args), queue=queue or default_queue, status="pending", attempts=0)
     db.session.add(record)
     return record
 
 
 # --- dispatch after commit -------------------------------------------------------------------
+#
+# Ids are remembered per transaction: releasing a SAVEPOINT fires `after_commit` too, but only the
+# outermost commit makes the rows visible to a worker; rolling back a SAVEPOINT forgets only the
+# jobs recorded inside it.
 
-def _new_job_ids(session):
-    return session.info.setdefault("tandem_job_ids", [])
+def _remember(session, job_id, queue):
+    txn = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(_DISPATCH_KEY, []).append((txn, job_id, queue))
 
 
 @event.listens_for(Session, "after_flush")
 def _collect_new_jobs(session, flush_context):
     for obj in session.new:
         if isinstance(obj, JobRecord):
-            _new_job_ids(session).append((obj.id, obj.queue))
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_new_jobs(session):
-    session.info.pop("tandem_job_ids", None)
+            _remember(session, obj.id, obj.queue)
 
 
 @event.listens_for(Session, "after_commit")
 def _dispatch_new_jobs(session):
-    ids = session.info.pop("tandem_job_ids", None)
-    if not ids or not has_app_context():
+    if session.in_nested_transaction():
+        released = session.get_nested_transaction()
+        parent = released.parent
+        entries = session.info.get(_DISPATCH_KEY, [])
+        session.info[_DISPATCH_KEY] = [(parent if t is released else t, i, q) for t, i, q in entries]
         return
-    for job_id, queue in ids:
+    entries = session.info.pop(_DISPATCH_KEY, None)
+    if not entries or not has_app_context():
+        return
+    for _txn, job_id, queue in entries:
         dispatch(job_id, queue)
 
 
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back_jobs(session, previous_transaction):
+    if previous_transaction.nested:
+        entries = session.info.get(_DISPATCH_KEY, [])
+        session.info[_DISPATCH_KEY] = [e for e in entries if e[0] is not previous_transaction]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_uncommitted_jobs(session, transaction):
+    # Whatever is left when the outermost transaction ends (rollback, close) was never committed.
+    if transaction.parent is None:
+        session.info.pop(_DISPATCH_KEY, None)
+
+
 def dispatch(job_id, queue="default"):
-    """Hand a recorded job to RQ, or schedule it to run in-process; never raises."""
+    """Hand a committed job to RQ, or schedule it to run in-process; never raises."""
     app = current_app
     if app.config.get("REDIS_URL"):
         try:
@@ -100,52 +130,88 @@ def dispatch(job_id, queue="default"):
         return
     if app.config.get("JOBS_DEFER_INLINE", False):
         return
-    g.setdefault("tandem_inline_jobs", []).append(job_id)
+    g.setdefault(_INLINE_KEY, []).append(job_id)
+
+
+@contextmanager
+def job_context():
+    """A fresh application context (its own session and `g`) for one job, as on an RQ worker.
+
+    The job never sees or commits the caller's unfinished work; in-process jobs it enqueues are
+    handed to the caller's context, which runs them next.
+    """
+    app = current_app._get_current_object()
+    spawned = []
+    try:
+        with app.app_context():
+            try:
+                yield
+            finally:
+                spawned = g.pop(_INLINE_KEY, [])
+    finally:
+        if spawned:
+            g.setdefault(_INLINE_KEY, []).extend(spawned)
 
 
 def run_inline_jobs(exc=None):
-    """Teardown hook: run the in-process jobs this app context recorded, including those they add."""
-    if not has_app_context():
-        return
-    rounds = 0
-    while g.get("tandem_inline_jobs") and rounds < 50:
-        rounds += 1
-        ids, g.tandem_inline_jobs = g.tandem_inline_jobs, []
-        for job_id in ids:
+    """Teardown hook: run the in-process jobs this context recorded, and the jobs they record.
+
+    Never raises: it runs after the response is built, and a job's failure is recorded on its row.
+    """
+    if not has_app_context() or not g.get(_INLINE_KEY):
+        return 0
+    # Jobs see committed work only; whatever the caller left uncommitted would just hold the locks
+    # the jobs need (and would be rolled back when the context ends anyway).
+    db.session.rollback()
+    ran = 0
+    while g.get(_INLINE_KEY):
+        if ran >= MAX_INLINE_JOBS:
+            left = g.pop(_INLINE_KEY)
+            log.warning("%d in-process jobs left to the requeue job: %s…", len(left), left[:10])
+            break
+        job_id = g.tandem_inline_jobs.pop(0)
+        ran += 1
+        try:
             execute_job(job_id)
+        except Exception:  # the database itself failed; the row stays pending for the requeue job
+            log.exception("in-process job %s could not run", job_id)
+    return ran
 
 
 # --- execution -------------------------------------------------------------------------------
 
-def execute_job(job_id):
-    """Run one recorded job if nobody else has it; record the outcome. Returns the final status."""
-    now = utcnow()
+def execute_job(job_id, now=None):
+    """Run one recorded job if nobody else has it; record the outcome.
+
+    Returns "done", "failed", or None when the job was not pending (already run, running
+    elsewhere, or never committed). This is what RQ workers call.
+    """
+    with job_context():
+        return _execute(job_id, now or utcnow())
+
+
+def _execute(job_id, now):
+    claimed = db.session.execute(
+        update(JobRecord)
+        .where(JobRecord.id == job_id, JobRecord.status == "pending")
+        .values(status="running", started_at=now, finished_at=None, attempts=JobRecord.attempts + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    if not claimed:
+        return None
+    name, args = db.session.execute(select(JobRecord.name, JobRecord.args).where(JobRecord.id == job_id)).one()
     try:
-        claimed = db.session.execute(
-            update(JobRecord)
-            .where(JobRecord.id == job_id, JobRecord.status.in_(("pending", "failed")))
-            .values(status="running", started_at=now, attempts=JobRecord.attempts + 1)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+        fn, _ = _lookup(name)
+        fn(*(args or []))
         db.session.commit()
-        if not claimed:
-            return None
-        record = db.session.get(JobRecord, job_id)
-        fn, _ = _lookup(record.name)
-        args = list(record.args or [])
-        try:
-            fn(*args)
-            db.session.commit()
-        except Exception:
-            db.session.rollback()
-            error = traceback.format_exc(limit=20)
-            log.exception("job %s (%s) failed", job_id, record.name if record else "?")
-            _finish(job_id, "failed", error)
-            return "failed"
-        _finish(job_id, "done", None)
-        return "done"
-    finally:
-        db.session.remove()
+    except Exception:
+        db.session.rollback()
+        log.exception("job %s (%s) failed", job_id, name)
+        _finish(job_id, "failed", traceback.format_exc(limit=30))
+        return "failed"
+    _finish(job_id, "done", None)
+    return "done"
 
 
 def _finish(job_id, status, error):
@@ -158,42 +224,84 @@ def _finish(job_id, status, error):
     db.session.commit()
 
 
+def record_failure(name, args, error, now=None):
+    """Record a job that failed outside the outbox (a periodic run) so admins see it and can retry."""
+    now = now or utcnow()
+    _, queue = _lookup(name)
+    record = JobRecord(name=name, args=list(args), queue=queue, status="failed", attempts=MAX_ATTEMPTS,
+                       last_error=error, started_at=now, finished_at=now)
+    db.session.add(record)
+    return record
+
+
 def retry_job(job_id):
-    """Put a failed job back in the queue (admin's retry button)."""
+    """Put a failed job back in the queue (the admin's retry button); it is dispatched on commit.
+
+    False when the job is not failed (any more): someone else retried it or it is running.
+    """
     record = db.session.get(JobRecord, job_id)
-    if record is None or record.status != "failed":
+    if record is None:
         return False
-    record.status = "pending"
-    record.last_error = None
-    _new_job_ids(db.session).append((record.id, record.queue))
-    return True
+    changed = db.session.execute(
+        update(JobRecord)
+        .where(JobRecord.id == job_id, JobRecord.status == "failed")
+        .values(status="pending", enqueued_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed:
+        db.session.expire(record)
+        _remember(db.session(), job_id, record.queue)
+    return bool(changed)
+
+
+def _running_timeout(cfg):
+    # A worker kills a job after its timeout, so a job running longer than that lost its worker.
+    return max(cfg["JOB_RETRY_AFTER_SECONDS"], cfg.get("JOB_TIMEOUT_SECONDS", 600) + 60)
 
 
 @job("jobs.requeue_dropped", queue="high")
-def requeue_dropped_jobs():
-    """Periodic: resend jobs that Redis lost or a dead worker left, and retry failed ones."""
-    now = utcnow()
-    horizon = now - timedelta(seconds=current_app.config["JOB_RETRY_AFTER_SECONDS"])
-    stale = db.session.scalars(
-        db.select(JobRecord)
-        .where(
-            or_(
-                (JobRecord.status == "pending")
-                & (func.coalesce(JobRecord.enqueued_at, JobRecord.created_at) < horizon),
-                (JobRecord.status == "running") & (JobRecord.started_at < horizon),
-                (JobRecord.status == "failed")
-                & (JobRecord.attempts < MAX_ATTEMPTS)
-                & (JobRecord.finished_at < horizon),
-            )
-        )
+def requeue_dropped_jobs(now=None):
+    """Periodic: resend jobs that Redis lost or a dead worker left, and retry failed ones.
+
+    Returns how many jobs were resent.
+    """
+    now = now or utcnow()
+    cfg = current_app.config
+    horizon = now - timedelta(seconds=cfg["JOB_RETRY_AFTER_SECONDS"])
+    running_horizon = now - timedelta(seconds=_running_timeout(cfg))
+    stale = {
+        "pending": func.coalesce(JobRecord.enqueued_at, JobRecord.created_at) < horizon,
+        "running": JobRecord.started_at < running_horizon,
+        "failed": (JobRecord.attempts < MAX_ATTEMPTS) & (JobRecord.finished_at < horizon),
+    }
+    candidates = db.session.execute(
+        select(JobRecord.id, JobRecord.queue, JobRecord.status)
+        .where(or_(*[(JobRecord.status == status) & cond for status, cond in stale.items()]))
         .order_by(JobRecord.id)
         .limit(1000)
     ).all()
-    for record in stale:
-        if record.status == "running":
-            record.status = "pending"
-        record.enqueued_at = now  # wait a full period before resending again
+    resend = []
+    for job_id, queue, status in candidates:
+        # Conditional, so a job that moved on since the SELECT (a worker finished it) is left alone.
+        changed = db.session.execute(
+            update(JobRecord)
+            .where(JobRecord.id == job_id, JobRecord.status == status, stale[status])
+            .values(status="pending", enqueued_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if changed:
+            resend.append((job_id, queue))
+    _prune_done_jobs(now, cfg)
     db.session.commit()
-    for record in stale:
-        dispatch(record.id, record.queue)
-    return len(stale)
+    for job_id, queue in resend:
+        dispatch(job_id, queue)
+    return len(resend)
+
+
+def _prune_done_jobs(now, cfg):
+    """Finished jobs are kept a while for inspection, then deleted so the outbox stays small."""
+    keep = now - timedelta(days=cfg.get("JOB_KEEP_DONE_DAYS", 7))
+    old = select(JobRecord.id).where(JobRecord.status == "done", JobRecord.finished_at < keep).limit(5000)
+    db.session.execute(
+        delete(JobRecord).where(JobRecord.id.in_(old.scalar_subquery())).execution_options(synchronize_session=False)
+    )

@@ -1,4 +1,10 @@
-"""RQ transport: queues on Redis, the worker and the cron scheduler."""
+"""RQ transport: queues on Redis, the worker and the cron scheduler.
+
+Every name on Redis carries `RQ_QUEUE_PREFIX` ("tandem" by default), so several deployments or
+test runs can share one Redis without taking each other's jobs.
+"""
+
+import re
 
 from flask import current_app
 from redis import Redis
@@ -6,23 +12,37 @@ from rq import Queue
 
 
 def redis_connection():
+    """One client per app and URL (the client holds a connection pool)."""
     app = current_app
-    conn = app.extensions.get("tandem_redis")
-    if conn is None:
-        conn = Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=2, socket_timeout=5)
-        app.extensions["tandem_redis"] = conn
-    return conn
+    url = app.config["REDIS_URL"]
+    cached = app.extensions.get("tandem_redis")
+    if cached is None or cached[0] != url:
+        cached = (url, Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5))
+        app.extensions["tandem_redis"] = cached
+    return cached[1]
+
+
+def prefix():
+    return current_app.config.get("RQ_QUEUE_PREFIX") or "tandem"
 
 
 def queue_name(name):
-    return f"{current_app.config.get('RQ_QUEUE_PREFIX', 'tandem')}:{name}"
+    return f"{prefix()}:{name}"
+
+
+def rq_job_id(job_id):
+    # RQ ids allow letters, digits, "_" and "-"; the prefix keeps two deployments' job 1 apart.
+    return f"{re.sub(r'[^A-Za-z0-9_-]', '-', prefix())}-job-{job_id}"
 
 
 def rq_enqueue(job_id, queue="default"):
+    # A fixed RQ id per job row: sending a row twice (the requeue job) reuses it, and the claim in
+    # execute_job makes a second delivery a no-op.
     Queue(queue_name(queue), connection=redis_connection()).enqueue(
         "app.jobs.core.execute_job",
         job_id,
-        job_id=f"tandem-job-{job_id}",
+        job_id=rq_job_id(job_id),
+        job_timeout=current_app.config.get("JOB_TIMEOUT_SECONDS", 600),
         result_ttl=300,
         failure_ttl=7 * 24 * 3600,
     )
@@ -34,18 +54,26 @@ def run_worker(queues, burst=False):
 
     names = [queue_name(q) for q in (queues or current_app.config["RQ_QUEUES"])]
     conn = redis_connection()
-    # SimpleWorker runs jobs in this process, which keeps the app context and connection pool.
+    # SimpleWorker runs jobs in this process (no fork), so the app and its connection pools stay
+    # warm; execute_job gives every job a fresh application context and session.
     worker = SimpleWorker([Queue(n, connection=conn) for n in names], connection=conn)
     return worker.work(burst=burst, with_scheduler=False)
 
 
-def run_cron():
-    """Enqueue the periodic jobs on schedule (one process per deployment)."""
-    from rq.cron import CronScheduler
-
+def register_periodic_jobs(scheduler):
+    """Register every periodic job on an RQ CronScheduler; each run claims its tick in the database."""
     from app.jobs.schedule import PERIODIC_JOBS, run_periodic
 
-    scheduler = CronScheduler(connection=redis_connection(), name=f"tandem-{current_app.config['TANDEM_ENV']}")
-    for name, (interval, queue) in PERIODIC_JOBS.items():
-        scheduler.register(run_periodic, queue_name(queue), args=(name,), interval=interval, name=name)
+    for name, (interval, queue) in sorted(PERIODIC_JOBS.items()):
+        scheduler.register(run_periodic, queue_name(queue), args=(name,), interval=interval,
+                           name=f"{prefix()}:{name}", result_ttl=300)
+    return scheduler
+
+
+def run_cron():
+    """Enqueue the periodic jobs on schedule (one process per deployment; a second is harmless)."""
+    from rq.cron import CronScheduler
+
+    scheduler = CronScheduler(connection=redis_connection())
+    register_periodic_jobs(scheduler)
     scheduler.start()
