@@ -14,27 +14,16 @@ from webargs.flaskparser import FlaskParser, abort
 from werkzeug.exceptions import HTTPException
 
 from app.core.errors import DomainError
+from app.errors import API_CODES
 from app.extensions import db
 
-CODES = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "payload_too_large",
-    415: "bad_request",
-    422: "validation_error",
-    429: "rate_limited",
-}
 
 # Locations whose values arrive as text: a value of the wrong shape there is a malformed request.
 _TEXT_LOCATIONS = ("query", "querystring", "view_args", "path")
 
 
 def error_response(status, message, code=None, headers=None):
-    response = jsonify({"error": {"code": code or CODES.get(status, "error"), "message": message}})
+    response = jsonify({"error": {"code": code or API_CODES.get(status, "error"), "message": message}})
     response.status_code = status
     for name, value in (headers or {}).items():
         response.headers[name] = value
