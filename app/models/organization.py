@@ -56,6 +56,9 @@ class Group(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True, nullable=False)
     description: Mapped[str] = mapped_column(String(500), nullable=False, default="")
+    # Business hours for this group's SLA targets; NULL means the default calendar.
+    calendar_id: Mapped[int | None] = mapped_column(ForeignKey("business_calendars.id", ondelete="SET NULL"))
     created_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
     members = relationship("User", secondary=group_members, order_by="User.email")
+    calendar = relationship("BusinessCalendar")
