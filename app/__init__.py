@@ -100,6 +100,7 @@ def register_blueprints(app):
     from app.auth import routes as _auth_routes  # noqa: F401
     from app.kb import routes as _kb_routes  # noqa: F401
     from app.success import routes as _success_routes  # noqa: F401
+    from app.support import agent_routes as _agent_routes  # noqa: F401
     from app.support import routes as _support_routes  # noqa: F401
     from app.admin import bp as admin_bp
     from app.api import register_api
