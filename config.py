@@ -92,8 +92,11 @@ def load_config(environ=None, mode=None):
         "MAIL_FROM": environ.get("MAIL_FROM") or "Tandem Support <support@tandem.example>",
         "BASE_URL": (environ.get("BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
         "UPLOAD_DIR": environ.get("UPLOAD_DIR") or str(instance_dir / "uploads"),
-        "MAX_CONTENT_LENGTH": _int(environ, "MAX_UPLOAD_BYTES", 10 * 1024 * 1024) + 1024 * 1024,
         "MAX_UPLOAD_BYTES": _int(environ, "MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
+        "MAX_UPLOAD_TOTAL_BYTES": _int(environ, "MAX_UPLOAD_TOTAL_BYTES", 25 * 1024 * 1024),
+        "MAX_UPLOAD_FILES": _int(environ, "MAX_UPLOAD_FILES", 10),
+        # The whole request: every attachment together plus room for the form's text fields.
+        "MAX_CONTENT_LENGTH": _int(environ, "MAX_UPLOAD_TOTAL_BYTES", 25 * 1024 * 1024) + 1024 * 1024,
         "PASSWORD_TOKEN_MAX_AGE": _int(environ, "PASSWORD_TOKEN_MAX_AGE", 3 * 24 * 3600),
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_DEFAULT_TIMEZONE": "UTC",

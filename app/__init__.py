@@ -101,7 +101,9 @@ def register_blueprints(app):
     from app.kb import routes as _kb_routes  # noqa: F401
     from app.success import routes as _success_routes  # noqa: F401
     from app.support import agent_routes as _agent_routes  # noqa: F401
+    from app.support import report_routes as _report_routes  # noqa: F401
     from app.support import routes as _support_routes  # noqa: F401
+    from app.support import report_routes_csat as _csat_report_routes  # noqa: F401
     from app.admin import bp as admin_bp
     from app.api import register_api
     from app.auth import bp as auth_bp

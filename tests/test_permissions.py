@@ -17,6 +17,7 @@ ROLES = ("anonymous", "customer", "agent", "csm", "admin")
 PUBLIC = {
     "/", "/kb/", "/kb/search", "/kb/articles/<int:article_id>", "/tickets/new", "/login", "/logout",
     "/password/forgot", "/password/set/<token>", "/healthz", "/static/<path:filename>",
+    "/csat/<token>",  # signed one-click rating links from the solved e-mail
 }
 
 # Areas by path prefix: who reads, who writes (DESIGN.md's role table).
@@ -26,6 +27,8 @@ AREAS = {
     "/success/": {"read": {"agent", "csm", "admin"}, "write": {"csm", "admin"}},
     # Customers only; staff are sent to the agent side of the same ticket.
     "/portal/": {"read": {"customer"}, "write": {"customer"}},
+    # Whoever may see the ticket (tests/desk_customer checks the ticket-level rules).
+    "/attachments/": {"read": {"customer", "agent", "csm", "admin"}, "write": set()},
 }
 
 
@@ -75,12 +78,27 @@ def rows(db, make_user, make_org, make_group, make_ticket):
     job = JobRecord(name="mail.deliver", args=[0], status="failed", last_error="boom")
     mail = OutboundMail(to_addr="owner@acme.example", subject="Hello", body_text="Hi", body_html="<p>Hi</p>",
                         status="outbox", created_at=utcnow())
-    db.session.add_all([job, mail])
+    from app.models.sla import BusinessCalendar, SlaPolicy
+
+    calendar = BusinessCalendar(name="Office", timezone="UTC", hours={"0": [["09:00", "17:00"]]}, is_default=True)
+    policy = SlaPolicy(name="Standard")
+    db.session.add_all([job, mail, calendar, policy])
+    from app.models import BlockedSender, Macro, SavedView
+
+    view = SavedView(name="Urgent", owner_id=users["agent"].id, shared=True, filters={"priority": ["urgent"]})
+    macro = Macro(name="Thanks", body="Hi {{ requester.first_name }}", actions={"status": "pending"})
+    blocked = BlockedSender(email="spammer@spam.example")
+    db.session.add_all([view, macro, blocked])
+    from app.support.attachments import Upload, store_attachments
+
+    [attachment] = store_attachments(ticket.messages[0], [Upload("notes.txt", "text/plain", b"hi")])
     db.session.commit()
     args = {
         "ticket_id": ticket.id, "user_id": users["agent"].id, "group_id": group.id,
         "organization_id": org.id, "article_id": 1, "job_id": job.id, "mail_id": mail.id,
-        "token": "not-a-token", "filename": "tandem.css",
+        "token": "not-a-token", "filename": "tandem.css", "attachment_id": attachment.id,
+        "calendar_id": calendar.id, "policy_id": policy.id,
+        "view_id": view.id, "macro_id": macro.id, "sender_id": blocked.id,
     }
     return {"users": {role: user.id for role, user in users.items()}, "args": args}
 

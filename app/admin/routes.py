@@ -295,3 +295,5 @@ def organization(organization_id):
 
 
 from app.admin import jobs as _jobs  # noqa: E402,F401  failed jobs and the outbox
+from app.admin import sla as _sla  # noqa: E402,F401  business calendars and SLA policies
+from app.admin import macros as _macros  # noqa: E402,F401  macros and blocked senders

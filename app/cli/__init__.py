@@ -11,6 +11,7 @@ COMMAND_MODULES = (
     "app.cli.tickets",
     "app.cli.seed",
     "app.cli.jobs",
+    "app.cli.sla",
 )
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import delete, func, select
 from werkzeug.security import generate_password_hash
 
 from app.demo.accounts import DEMO_ORGANIZATION, LOGINS, STAFF, seed_groups, seed_organizations, seed_staff
+from app.demo.sla import seed_sla
 from app.demo.tickets import seed_tickets
 from app.extensions import db
 from app.jobs import enqueue
@@ -26,7 +27,8 @@ SEED_STEPS = [
     seed_organizations,
     seed_groups,
     seed_tickets,
-    # seed_kb_articles, seed_sla_policies, seed_business_calendar, seed_playbooks: with their issues.
+    seed_sla,
+    # seed_kb_articles, seed_playbooks: with their issues.
 ]
 
 

@@ -11,6 +11,8 @@ JOB_MODULES = (
     "app.mail",
     "app.support.jobs",
     "app.support.importing",
+    "app.support.sla.config",
+    "app.support.sla.jobs",
 )
 
 periodic("jobs.requeue_dropped", every=60, queue="high")

@@ -5,11 +5,13 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
+from app.auth.services import password_link
 from app.extensions import db
 from app.jobs import job, periodic
 from app.mail import queue_mail
 from app.models import Message, OutboundMail, Ticket
 from app.models.base import utcnow
+from app.support.csat import csat_url
 
 
 def _already_mailed(kind, ticket_id, marker=None):
@@ -23,6 +25,11 @@ def portal_url(ticket_id):
     return f"{current_app.config['BASE_URL']}/portal/tickets/{ticket_id}"
 
 
+def _password_url(user):
+    """A set-password link for requesters who have none yet, so the portal link can be used."""
+    return password_link(user) if user.password_hash is None and user.active else None
+
+
 @job("support.ticket_created")
 def ticket_created(ticket_id, notify=True):
     ticket = db.session.get(Ticket, ticket_id)
@@ -32,6 +39,7 @@ def ticket_created(ticket_id, notify=True):
         queue_mail(
             ticket.requester.email, "ticket_received", kind="ticket_received", ticket_id=ticket.id,
             locale=ticket.requester.locale or ticket.language, ticket=ticket, url=portal_url(ticket.id),
+            password_url=_password_url(ticket.requester),
         )
 
 
@@ -64,7 +72,7 @@ def ticket_solved(ticket_id):
     queue_mail(
         ticket.requester.email, "ticket_solved", kind="ticket_solved", ticket_id=ticket.id,
         locale=ticket.requester.locale or ticket.language, ticket=ticket, marker=marker,
-        url=portal_url(ticket.id),
+        url=portal_url(ticket.id), good_url=csat_url(ticket, "good"), bad_url=csat_url(ticket, "bad"),
     )
 
 

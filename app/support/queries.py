@@ -1,15 +1,18 @@
 """select() builders for ticket lists: the agent queue, the API list, the portal and the benchmark.
 
-Two orders:
+Orders:
 - "sla": nearest SLA due first (tickets without a due time last), then most urgent, then oldest id.
   NULLS LAST cannot walk a plain ascending index on SQLite, so the query is a UNION ALL of
   branches, one per (status, assignee, has-a-due-time) combination. Each branch walks its index
   range in order and stops after one page; the outer query merges a few dozen rows. That keeps
   the first page fast at 1,000,000 tickets on SQLite and PostgreSQL alike.
-- "newest": created_at descending, then id descending (the API's default).
+- "priority": most urgent first, then oldest id; branches per (status, assignee) like "sla".
+- "newest" / "oldest": created_at descending / ascending, then id (the API's default is newest).
+- "updated": last updated first (no index of its own: meant for filtered lists).
 
-Both support keyset pages (`page_after(cursor)`) and indexed offset pages (`page(n)`: the offset is
-skipped over index entries, then only one page of rows is read).
+All support keyset pages both ways (`page_after(cursor)`, `page_before(cursor)`: the same index
+walked backwards) and indexed offset pages (`page(n)`: the offset is skipped over index entries,
+then only one page of rows is read).
 """
 
 from dataclasses import dataclass, field, replace
@@ -24,7 +27,7 @@ from app.support import rules
 from app.support.search import document_matches, estimated_matches, ticket_ids_matching
 
 DEFAULT_STATUSES = ("new", "open")
-ORDERS = ("sla", "newest")
+ORDERS = ("sla", "priority", "newest", "oldest", "updated")
 BREACH_STATES = ("breached", "due_soon", "on_track", "no_sla")
 DUE_SOON = timedelta(hours=1)
 # Up to this many full-text hits are fetched as ids before the list query runs.
@@ -44,6 +47,7 @@ class Queue:
     assignees: tuple | None = None  # conditions on Ticket.assignee_id, any of which may hold
     order: str = "sla"
     after: tuple | None = field(default=None)
+    before: tuple | None = field(default=None)
 
     # --- what callers use ----------------------------------------------------------------------
 
@@ -59,7 +63,12 @@ class Queue:
     def page_after(self, cursor, per_page=25):
         """The page after the ticket a cursor (from `cursor_of`) points to."""
         key = decode_cursor(cursor, self.order) if isinstance(cursor, str) else cursor
-        return replace(self, after=key)._select(limit=per_page, offset=0)
+        return replace(self, after=key, before=None)._select(limit=per_page, offset=0)
+
+    def page_before(self, cursor, per_page=25):
+        """The page before the ticket a cursor points to (a "previous" link), in list order."""
+        key = decode_cursor(cursor, self.order) if isinstance(cursor, str) else cursor
+        return replace(self, before=key, after=None)._select(limit=per_page, offset=0)
 
     def count(self):
         """A select of the number of tickets in the list."""
@@ -88,39 +97,63 @@ class Queue:
         ]
 
     def _select(self, limit, offset):
-        if self.order == "newest":
-            return self._newest(limit, offset)
-        return self._sla(limit, offset)
+        if self.order in PLAIN_ORDERS:
+            return self._plain(limit, offset)
+        return self._branched(limit, offset)
 
-    def _newest(self, limit, offset):
+    def _cursor(self):
+        """(walking backwards?, cursor key or None)."""
+        return (True, self.before) if self.before is not None else (False, self.after)
+
+    def _plain(self, limit, offset):
+        key = PLAIN_ORDERS[self.order]
+        backwards, cursor = self._cursor()
+        walk = _flip(key) if backwards else key
         conds = self._all_conditions()
-        if self.after is not None:
-            created, ticket_id = self.after
-            conds.append(Ticket.created_at <= created)
-            conds.append(or_(Ticket.created_at < created, Ticket.id < ticket_id))
-        order = (Ticket.created_at.desc(), Ticket.id.desc())
-        ids = select(Ticket.id).where(*conds).order_by(*order).limit(limit).offset(offset).subquery()
-        return select(Ticket).join(ids, Ticket.id == ids.c.id).order_by(*order)
+        if cursor is not None:
+            conds.append(_beyond(walk, cursor))
+        ids = select(Ticket.id).where(*conds).order_by(*_order_by(walk)).limit(limit).offset(offset).subquery()
+        return select(Ticket).join(ids, Ticket.id == ids.c.id).order_by(*_order_by(key))
 
-    def _sla(self, limit, offset):
+    def _segments(self):
+        """(rank, condition, key) of each run of the order that one index range serves."""
+        if self.order == "sla":
+            return (
+                (0, Ticket.due_at.is_not(None), ((Ticket.due_at, False), (Ticket.priority, True), (Ticket.id, False))),
+                (1, Ticket.due_at.is_(None), ((Ticket.priority, True), (Ticket.id, False))),
+            )
+        return ((0, None, ((Ticket.priority, True), (Ticket.id, False))),)
+
+    def _position(self, cursor):
+        """A cursor as (segment rank, key values inside that segment)."""
+        if self.order == "sla":
+            due, priority, ticket_id = cursor
+            return (1, (priority, ticket_id)) if due is None else (0, (due, priority, ticket_id))
+        return 0, cursor
+
+    def _branched(self, limit, offset):
         # Each branch returns at most offset+limit rows in index order; the merge picks the page.
         need = offset + limit
+        backwards, cursor = self._cursor()
+        position = None if cursor is None else self._position(cursor)
         parts = []
         for status, assignee in self._branches():
             base = [*self.conditions, Ticket.status == status]
             if assignee is not None:
                 base.append(assignee)
-            for has_due in (True, False):
-                keyset = self._sla_keyset(has_due)
-                if keyset is None:
-                    continue
+            for rank, segment, key in self._segments():
+                walk = _flip(key) if backwards else key
+                conds = list(base) if segment is None else [*base, segment]
+                if position is not None:
+                    at_rank, values = position
+                    if rank == at_rank:
+                        conds.append(_beyond(walk, values))
+                    elif (rank < at_rank) != backwards:
+                        continue  # the whole segment lies on the other side of the cursor
                 branch = (
-                    select(
-                        Ticket.id, Ticket.due_at, Ticket.priority,
-                        literal(0 if has_due else 1).label("no_due"),
-                    )
-                    .where(*base, Ticket.due_at.is_not(None) if has_due else Ticket.due_at.is_(None), *keyset)
-                    .order_by(Ticket.due_at, Ticket.priority.desc(), Ticket.id)
+                    select(Ticket.id, literal(rank).label("rank"), Ticket.due_at, Ticket.priority)
+                    .where(*conds)
+                    .order_by(*_order_by(walk))
                     .limit(need)
                     .subquery()
                 )
@@ -128,34 +161,65 @@ class Queue:
         if not parts:
             return select(Ticket).where(false())
         merged = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
-        order = (merged.c.no_due, merged.c.due_at, merged.c.priority.desc(), merged.c.id)
-        page = select(merged).order_by(*order).limit(limit).offset(offset).subquery()
+        page = (
+            select(merged).order_by(*_order_by(self._merged_key(merged, backwards)))
+            .limit(limit).offset(offset).subquery()
+        )
         return (
             select(Ticket)
             .join(page, Ticket.id == page.c.id)
-            .order_by(page.c.no_due, page.c.due_at, page.c.priority.desc(), page.c.id)
+            .order_by(*_order_by(self._merged_key(page, False)))
         )
 
-    def _sla_keyset(self, has_due):
-        """Conditions for rows after the cursor within one branch; None when the branch is all before it."""
-        if self.after is None:
-            return []
-        due, priority, ticket_id = self.after
-        rest = or_(Ticket.priority < priority, and_(Ticket.priority == priority, Ticket.id > ticket_id))
-        if due is None:
-            # The cursor is among the tickets without a due time, which come last.
-            return None if has_due else [Ticket.priority <= priority, rest]
-        if not has_due:
-            return []
-        return [Ticket.due_at >= due, or_(Ticket.due_at > due, rest)]
+    def _merged_key(self, rows, backwards):
+        c = rows.c
+        key = (((c.rank, False), (c.due_at, False)) if self.order == "sla" else ()) + (
+            (c.priority, True), (c.id, False))
+        return _flip(key) if backwards else key
+
+
+# Orders that one index (or one sort) serves: (column, descending) pairs, the id last.
+PLAIN_ORDERS = {
+    "newest": ((Ticket.created_at, True), (Ticket.id, True)),
+    "oldest": ((Ticket.created_at, False), (Ticket.id, False)),
+    "updated": ((Ticket.updated_at, True), (Ticket.id, True)),
+}
+
+
+def _flip(key):
+    return tuple((column, not descending) for column, descending in key)
+
+
+def _order_by(key):
+    return [column.desc() if descending else column.asc() for column, descending in key]
+
+
+def _beyond(key, values):
+    """Rows strictly after `values` in the order `key`.
+
+    The leading `>=` (or `<=`) on the first column gives the index a range to seek to.
+    """
+    (column, descending), *rest = key
+    value, *more = values
+    past = column < value if descending else column > value
+    if not rest:
+        return past
+    return and_(column <= value if descending else column >= value,
+                or_(past, and_(column == value, _beyond(rest, more))))
 
 
 # --- cursors ---------------------------------------------------------------------------------------
 
+_TIME_CURSORS = {"newest": ("n", "created_at"), "oldest": ("o", "created_at"), "updated": ("u", "updated_at")}
+
+
 def cursor_of(ticket, order="sla"):
     """An opaque, URL-safe cursor pointing at a ticket's place in a list."""
-    if order == "newest":
-        return f"n.{_ts(ticket.created_at)}.{ticket.id}"
+    if order in _TIME_CURSORS:
+        kind, attr = _TIME_CURSORS[order]
+        return f"{kind}.{_ts(getattr(ticket, attr))}.{ticket.id}"
+    if order == "priority":
+        return f"p.{ticket.priority}.{ticket.id}"
     due = _ts(ticket.due_at) if ticket.due_at is not None else "-"
     return f"s.{due}.{ticket.priority}.{ticket.id}"
 
@@ -171,8 +235,10 @@ def _parse_ts(raw):
 def decode_cursor(cursor, order):
     try:
         kind, *parts = cursor.split(".")
-        if order == "newest" and kind == "n" and len(parts) == 2:
+        if order in _TIME_CURSORS and kind == _TIME_CURSORS[order][0] and len(parts) == 2:
             return _parse_ts(parts[0]), int(parts[1])
+        if order == "priority" and kind == "p" and len(parts) == 2:
+            return int(parts[0]), int(parts[1])
         if order == "sla" and kind == "s" and len(parts) == 3:
             due = None if parts[0] == "-" else _parse_ts(parts[0])
             return due, int(parts[1]), int(parts[2])

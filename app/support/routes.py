@@ -1,27 +1,42 @@
-"""Customer-facing support pages: the help center, the public request form and the portal.
+"""Customer-facing support pages: the help center, the public request form, the portal,
+attachment downloads and the CSAT links.
 
 The agent side lives in agent_routes.py.
 """
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.core.errors import DomainError
-from app.core.permissions import can, ensure_can_view_ticket, require
+from app.core.permissions import can_view_ticket, ensure_can_view_ticket
 from app.extensions import db, limiter
-from app.models import Ticket
-from app.support import bp
-from app.support.forms import CustomerReplyForm, NewTicketForm
+from app.models import Message, Ticket
+from app.support import bp, csat
+from app.support.attachments import attachment_for_viewer, file_path, upload_rules, validate_uploads
+from app.support.customer_forms import CsatCommentForm, PortalReplyForm, RequesterSolvedForm, RequestForm
+from app.support.portal import can_mark_solved, mark_solved_by_requester, reply_as_customer, submit_request
 from app.support.queries import queue_query
-from app.support.services import add_message, create_ticket, get_ticket
 
 PER_PAGE = 25
 MAX_PAGE = 100_000
 
+
 def _page_number():
     return min(max(1, request.args.get("page", 1, type=int) or 1), MAX_PAGE)
+
+
+def _show_error(form, exc):
+    """Put a DomainError on its field when the form has one, else return it as a page message."""
+    field = getattr(form, exc.field, None) if exc.field else None
+    if field is not None:
+        field.errors = list(field.errors) + [exc.message]
+        return None
+    return exc.message
 
 
 @bp.get("/")
@@ -31,11 +46,23 @@ def home():
 
 # --- the public request form -----------------------------------------------------------------
 
+def _request_page(form, status=200, error=None):
+    return render_template("support/new_ticket.html", form=form, error=error, uploads=upload_rules()), status
+
+
 @bp.errorhandler(RateLimitExceeded)
 def _too_many(exc):
-    form = NewTicketForm(formdata=None)
-    return render_template("support/new_ticket.html", form=form, error=_(
-        "You sent several requests in a short time. Please wait a minute and try again.")), 429
+    return _request_page(RequestForm(formdata=None), 429, _(
+        "You sent several requests in a short time. Please wait a minute and try again."))
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(exc):
+    message = _("The upload is too large: the attachments may add up to %(total)s at most.",
+                total=upload_rules()["total"])
+    if request.endpoint == "support.new_ticket":
+        return _request_page(RequestForm(formdata=None), 413, message)
+    return render_template("errors/error.html", status=413, message=message), 413
 
 
 def _signed_in_customer():
@@ -46,33 +73,24 @@ def _signed_in_customer():
 @limiter.limit(lambda: current_app.config["RATELIMIT_TICKET_FORM"], methods=["POST"])
 def new_ticket():
     customer = _signed_in_customer()
-    form = NewTicketForm()
+    form = RequestForm()
     if request.method == "GET" and customer is not None:
         form.email.data, form.name.data = customer.email, customer.name
     if not form.validate_on_submit():
-        return render_template("support/new_ticket.html", form=form), (400 if request.method == "POST" else 200)
+        return _request_page(form, 400 if request.method == "POST" else 200)
     if form.website.data:
-        return render_template("support/new_ticket.html", form=form,
-                               error=_("Your request could not be sent.")), 400
-    if request.files.getlist("attachments") and any(f.filename for f in request.files.getlist("attachments")):
-        # Uploads arrive with the attachment storage (next issue); refuse rather than drop them silently.
-        return render_template("support/new_ticket.html", form=form, error=_(
-            "Attachments cannot be sent yet. Please submit your request without them.")), 422
+        return _request_page(form, 400, _("Your request could not be sent."))
     try:
-        ticket = create_ticket(
-            customer, body=form.body.data, subject=form.subject.data or "",
-            requester_email=customer.email if customer is not None else form.email.data,
-            requester_name=form.name.data or "", channel="web",
-        )
+        uploads = validate_uploads(form.attachments.data or [])
+        ticket = submit_request(customer, email=form.email.data, name=form.name.data, subject=form.subject.data,
+                                body=form.body.data, uploads=uploads)
     except DomainError as exc:
         db.session.rollback()
-        field = getattr(form, exc.field, None) if exc.field else None
-        if field is not None:
-            field.errors = list(field.errors) + [exc.message]
-            return render_template("support/new_ticket.html", form=form), exc.status
-        return render_template("support/new_ticket.html", form=form, error=exc.message), exc.status
+        return _request_page(form, exc.status, _show_error(form, exc))
+    # What the page shows is taken before the commit, which would otherwise expire and reload it.
+    receipt = ticket and {"number": ticket.number, "email": ticket.requester.email, "id": ticket.id}
     db.session.commit()
-    return render_template("support/ticket_submitted.html", ticket=ticket)
+    return render_template("support/ticket_submitted.html", receipt=receipt)
 
 
 # --- the customer portal ---------------------------------------------------------------------
@@ -91,13 +109,29 @@ def _portal_ticket(ticket_id):
     return ensure_can_view_ticket(current_user, db.session.get(Ticket, ticket_id))
 
 
+def _render_portal_ticket(ticket, form=None, status=200, error=None):
+    # The public conversation only: internal notes (and their files) never reach this page.
+    messages = db.session.scalars(
+        select(Message).where(Message.ticket_id == ticket.id, Message.public.is_(True))
+        .options(selectinload(Message.attachments), selectinload(Message.author)).order_by(Message.id)
+    ).all()
+    follow_ups = db.session.scalars(
+        select(Ticket).where(Ticket.follow_up_of_id == ticket.id, Ticket.is_spam.is_(False)).order_by(Ticket.id)
+    ).all()
+    return render_template(
+        "support/portal_ticket.html", ticket=ticket, messages=messages, error=error,
+        follow_ups=[t for t in follow_ups if can_view_ticket(current_user, t)],
+        form=form or PortalReplyForm(formdata=None), solved_form=RequesterSolvedForm(formdata=None),
+        can_mark_solved=can_mark_solved(ticket, current_user), uploads=upload_rules(),
+    ), status
+
+
 @bp.get("/portal/tickets/<int:ticket_id>")
 @login_required
 def portal_ticket(ticket_id):
     if current_user.is_staff:
         return redirect(url_for("support.agent_ticket", ticket_id=ticket_id))
-    ticket = _portal_ticket(ticket_id)
-    return render_template("support/portal_ticket.html", ticket=ticket, form=CustomerReplyForm(formdata=None))
+    return _render_portal_ticket(_portal_ticket(ticket_id))
 
 
 @bp.post("/portal/tickets/<int:ticket_id>/reply")
@@ -106,15 +140,85 @@ def portal_reply(ticket_id):
     if current_user.is_staff:
         return redirect(url_for("support.agent_ticket", ticket_id=ticket_id))
     ticket = _portal_ticket(ticket_id)
-    form = CustomerReplyForm()
+    form = PortalReplyForm()
     if not form.validate_on_submit():
-        return render_template("support/portal_ticket.html", ticket=ticket, form=form), 400
+        return _render_portal_ticket(ticket, form, 400)
     try:
-        add_message(ticket, current_user, form.body.data, public=True, via="web")
+        uploads = validate_uploads(form.attachments.data or [])
+        _message, follow_up = reply_as_customer(ticket, current_user, form.body.data, uploads)
     except DomainError as exc:
         db.session.rollback()
-        form.body.errors = list(form.body.errors) + [exc.message]
-        return render_template("support/portal_ticket.html", ticket=_portal_ticket(ticket_id), form=form), exc.status
+        return _render_portal_ticket(_portal_ticket(ticket_id), form, exc.status, _show_error(form, exc))
     db.session.commit()
+    if follow_up is not None:
+        flash(_("Request #%(old)s is closed, so your reply opened a new request #%(new)s linked to it.",
+                old=ticket.number, new=follow_up.number), "success")
+        return redirect(url_for("support.portal_ticket", ticket_id=follow_up.id))
     flash(_("Your reply was sent."), "success")
     return redirect(url_for("support.portal_ticket", ticket_id=ticket_id))
+
+
+@bp.post("/portal/tickets/<int:ticket_id>/solve")
+@login_required
+def portal_solve(ticket_id):
+    if current_user.is_staff:
+        return redirect(url_for("support.agent_ticket", ticket_id=ticket_id))
+    ticket = _portal_ticket(ticket_id)
+    form = RequesterSolvedForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        mark_solved_by_requester(ticket, current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        return _render_portal_ticket(_portal_ticket(ticket_id), status=exc.status, error=exc.message)
+    db.session.commit()
+    flash(_("Thank you! We marked your request as solved."), "success")
+    return redirect(url_for("support.portal_ticket", ticket_id=ticket_id))
+
+
+# --- attachments -----------------------------------------------------------------------------
+
+@bp.get("/attachments/<int:attachment_id>")
+@login_required
+def download_attachment(attachment_id):
+    attachment = attachment_for_viewer(current_user, attachment_id)
+    path = file_path(attachment)
+    if not path.is_file():
+        current_app.logger.warning("attachment %s has no file at %s", attachment.id, path)
+        abort(404)
+    # Always a download with our content type, so an uploaded file is never rendered by the browser.
+    response = send_file(path, mimetype=attachment.content_type, as_attachment=True,
+                         download_name=attachment.filename, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- CSAT: one-click links from the solved e-mail, no sign-in --------------------------------
+
+def _csat_page(token, ticket, response, form=None, status=200):
+    if form is None:
+        form = CsatCommentForm(formdata=None, rating=response.rating if response else None,
+                               comment=response.comment if response else None)
+    return render_template("support/csat.html", ticket=ticket, response=response, form=form, token=token), status
+
+
+@bp.get("/csat/<token>")
+def csat_rate(token):
+    """One click from the e-mail records the rating at once; the page then offers a comment."""
+    ticket, solve_count, rating = csat.read_token(token)
+    response = csat.rate(ticket, solve_count, rating)
+    db.session.commit()
+    return _csat_page(token, ticket, response)
+
+
+@bp.post("/csat/<token>")
+def csat_comment(token):
+    ticket, solve_count, _rating = csat.read_token(token)
+    form = CsatCommentForm()
+    if not form.validate_on_submit():
+        return _csat_page(token, ticket, csat.response_for(ticket, solve_count), form, 400)
+    csat.rate(ticket, solve_count, form.rating.data, comment=form.comment.data or "")
+    db.session.commit()
+    return render_template("support/csat_thanks.html", ticket=ticket, rating=form.rating.data)

@@ -200,6 +200,10 @@ def index_ticket(ticket_id, connection):
     messages = connection.execute(
         select(Message.body, Message.public).where(Message.ticket_id == ticket_id).order_by(Message.id)
     ).all()
+    _insert_documents(connection, ticket_id, subject, messages)
+
+
+def _insert_documents(connection, ticket_id, subject, messages):
     public = [subject] + [body for body, is_public in messages if is_public]
     internal = [body for body, is_public in messages if not is_public]
     connection.execute(
@@ -234,14 +238,32 @@ def tickets_touched(session):
     return {i for i in ids if i is not None} - deleted_tickets
 
 
+def _new_ticket_texts(session, ids):
+    """{ticket id: (subject, [(body, public)])} for tickets created in this flush whose every
+    message is in memory: their documents are written without reading anything back (the public
+    form's hot path). A brand-new ticket has no document yet (documents cascade with tickets)."""
+    tickets = {obj.id: obj for obj in session.new if isinstance(obj, Ticket) and obj.id in ids}
+    if not tickets:
+        return {}
+    known = {tid: {id(m) for m in t.messages} for tid, t in tickets.items()}
+    for obj in session.new:
+        if isinstance(obj, Message) and obj.ticket_id in known and id(obj) not in known[obj.ticket_id]:
+            known.pop(obj.ticket_id)  # added by id only: read it back the usual way
+    return {tid: (tickets[tid].subject, [(m.body, m.public) for m in tickets[tid].messages]) for tid in known}
+
+
 @event.listens_for(Session, "after_flush")
 def _reindex_after_flush(session, _flush_context):
     ids = tickets_touched(session)
     if not ids:
         return
     connection = session.connection()
+    fresh = _new_ticket_texts(session, ids)
     for ticket_id in sorted(ids):
-        index_ticket(ticket_id, connection)
+        if ticket_id in fresh:
+            _insert_documents(connection, ticket_id, *fresh[ticket_id])
+        else:
+            index_ticket(ticket_id, connection)
 
 
 def reindex_all(connection, batch=5000):

@@ -10,6 +10,7 @@ from app.jobs import enqueue
 from app.models import Group, Message, Organization, OrganizationDomain, Tag, Ticket, TicketEvent, User
 from app.models.base import utcnow
 from app.support import rules
+from app.support.sla import services as sla
 
 
 def normalize_email(raw):
@@ -123,6 +124,9 @@ def create_ticket(
         raise DomainError(f"Unknown channel {channel!r}.", field="channel")
     prio = parse_priority(priority)
     lang = parse_language(language)
+    from app.support.spam import ensure_not_blocked  # spam.py builds on this module
+
+    ensure_not_blocked(requester_email or (actor.email if actor is not None and not actor.is_staff else None))
     org = organization_by_name(organization) if isinstance(organization, str) else organization
     requester = None
     if requester_email:
@@ -142,6 +146,7 @@ def create_ticket(
         organization=org,
         created_at=created,
         updated_at=created,
+        tags=[],  # known empty: hooks that read the tags need no query
     )
     db.session.add(ticket)
     message = Message(ticket=ticket, author=requester, body=body, public=True, via=channel, created_at=created)
@@ -149,6 +154,7 @@ def create_ticket(
     db.session.flush()
     record_event(ticket, actor or requester, "created", new=ticket.status, now=created,
                  data={"channel": channel, "priority": ticket.priority_name})
+    sla.ticket_created(ticket, now)
     enqueue("support.ticket_created", ticket.id, bool(notify and requester is not None))
     return ticket
 
@@ -188,6 +194,7 @@ def change_status(ticket, actor, new_status, now=None):
         ticket.solved_at = None
     ticket.updated_at = now
     record_event(ticket, actor, "status", "status", old, new_status, now=now)
+    sla.status_changed(ticket, old, new_status, now)
     if new_status == "solved":
         enqueue("support.ticket_solved", ticket.id)
     return True
@@ -213,6 +220,7 @@ def add_message(ticket, actor, body, public=True, via="web", now=None, notify=Tr
         change_status(ticket, actor, "open", now=now)
     db.session.flush()
     record_event(ticket, actor, "message", data={"message_id": message.id, "public": bool(public)}, now=now)
+    sla.message_added(ticket, message, now)
     if notify and public and is_staff:
         enqueue("support.agent_replied", message.id)
     return message
@@ -243,6 +251,7 @@ def set_tags(ticket, actor, names, now=None):
     ticket.tags = tags
     ticket.updated_at = now
     record_event(ticket, actor, "tags", "tags", ",".join(sorted(old)), ",".join(sorted(clean)), now=now)
+    sla.fields_changed(ticket, now)
     return True
 
 
@@ -269,6 +278,7 @@ def set_group(ticket, actor, group, now=None):
     ticket.group = group
     ticket.updated_at = now
     record_event(ticket, actor, "group", "group", old, group.name if group else None, now=now)
+    sla.fields_changed(ticket, now)
     return True
 
 
@@ -281,6 +291,7 @@ def set_priority(ticket, actor, priority, now=None):
     ticket.priority = value
     ticket.updated_at = now
     record_event(ticket, actor, "priority", "priority", old, ticket.priority_name, now=now)
+    sla.fields_changed(ticket, now)
     return True
 
 

@@ -144,14 +144,14 @@ def test_honeypot_filled_by_a_bot_stores_nothing(client, db):
     assert _ticket_count(db) == 0
 
 
-def test_attachments_are_refused_until_supported(client, db):
+def test_an_upload_that_is_not_what_it_claims_is_refused(client, db):
     from io import BytesIO
 
     response = client.post("/tickets/new", content_type="multipart/form-data", data={
         "email": "ana@acme.example", "body": "See the screenshot",
         "attachments": (BytesIO(b"png"), "shot.png")})
     assert response.status_code == 422
-    assert "Attachments cannot be sent yet" in response.get_data(as_text=True)
+    assert "does not look like a .png file" in response.get_data(as_text=True)
     assert _ticket_count(db) == 0
 
 

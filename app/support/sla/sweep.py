@@ -1,0 +1,168 @@
+"""The SLA sweep: warn before a breach, mark the breach, run the escalation — each exactly once.
+
+Only tickets whose nearest due time (`Ticket.due_at`, index ix_tickets_due) has passed or falls
+inside the widest warning window are read, then their running clocks. Each clock is claimed with a
+conditional UPDATE (`… WHERE breached_at IS NULL`, `… WHERE warned_at IS NULL`) and acted on only
+when this sweep's UPDATE changed it, so two sweeps overlapping on two workers never both warn,
+breach or escalate: on PostgreSQL the second one waits for the first's row locks and then finds
+the rows taken, on SQLite it waits for the write lock. The claims and the actions (events, mails,
+priority and group changes) share the caller's transaction, so a failed sweep leaves no half-done
+escalation behind; the next one claims the clock again.
+"""
+
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import selectinload
+
+from app.extensions import db
+from app.mail import queue_mail
+from app.models import Group, SlaEvent, SlaPolicy, Ticket, TicketSlaClock
+from app.models.base import utcnow
+from app.support import rules as support_rules
+from app.support.sla.config import METRIC_LABELS
+
+BATCH = 500
+DEFAULT_WARN_MINUTES = 15
+
+
+def _chunks(items, size=BATCH):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _claim(ids, condition, values):
+    """The ids among `ids` this sweep changed (and so owns)."""
+    if not ids:
+        return []
+    return db.session.scalars(
+        update(TicketSlaClock).where(TicketSlaClock.id.in_(ids), *condition).values(**values)
+        .returning(TicketSlaClock.id).execution_options(synchronize_session=False)
+    ).all()
+
+
+def sweep(now=None, stats=None):
+    """One pass. Returns {"warned": N, "breached": N, "escalated": N}; flushes, the caller commits.
+
+    `stats`, when given, receives the rows read ("tickets", "clocks"), for the benchmark and tests.
+    """
+    now = now or utcnow()
+    done = {"warned": 0, "breached": 0, "escalated": 0}
+    widest = db.session.scalar(select(func.max(SlaPolicy.warn_minutes))) or 0
+    horizon = now + timedelta(minutes=max(widest, 0))
+    ticket_ids = db.session.scalars(select(Ticket.id).where(Ticket.due_at <= horizon)).all()
+    clocks_read = 0
+    for chunk in _chunks(ticket_ids):
+        rows = db.session.execute(
+            select(TicketSlaClock.id, TicketSlaClock.due_at, TicketSlaClock.warned_at, SlaPolicy.warn_minutes)
+            .outerjoin(SlaPolicy, SlaPolicy.id == TicketSlaClock.policy_id)
+            .where(TicketSlaClock.ticket_id.in_(chunk), TicketSlaClock.state == "active",
+                   TicketSlaClock.breached_at.is_(None), TicketSlaClock.due_at <= horizon)
+        ).all()
+        clocks_read += len(rows)
+        overdue = [r.id for r in rows if r.due_at <= now]
+        warn = [
+            r.id for r in rows
+            if r.due_at > now and r.warned_at is None
+            and r.due_at - timedelta(minutes=DEFAULT_WARN_MINUTES if r.warn_minutes is None else r.warn_minutes) <= now
+        ]
+        breached = _claim(overdue, (TicketSlaClock.breached_at.is_(None), TicketSlaClock.state == "active",
+                                    TicketSlaClock.due_at <= now), {"breached_at": TicketSlaClock.due_at})
+        warned = _claim(warn, (TicketSlaClock.warned_at.is_(None), TicketSlaClock.breached_at.is_(None),
+                               TicketSlaClock.state == "active", TicketSlaClock.due_at > now), {"warned_at": now})
+        if breached:
+            done["breached"] += len(breached)
+            done["escalated"] += _after_breach(breached, now)
+        if warned:
+            done["warned"] += len(warned)
+            _after_warning(warned, now)
+    db.session.flush()
+    if stats is not None:
+        stats.update(tickets=len(ticket_ids), clocks=clocks_read)
+    return done
+
+
+def _load_clocks(ids):
+    return db.session.scalars(
+        select(TicketSlaClock).where(TicketSlaClock.id.in_(ids))
+        .options(selectinload(TicketSlaClock.policy), selectinload(TicketSlaClock.ticket).selectinload(Ticket.assignee))
+        .order_by(TicketSlaClock.ticket_id, TicketSlaClock.id)
+        .execution_options(populate_existing=True)
+    ).all()
+
+
+def _events(rows):
+    if rows:
+        db.session.execute(insert(SlaEvent), rows)
+
+
+def _agent_url(ticket_id):
+    return f"{current_app.config['BASE_URL']}/agent/tickets/{ticket_id}"
+
+
+def _mail(template, user, clock, ticket):
+    queue_mail(
+        user.email, template, kind=template, ticket_id=ticket.id, locale=user.locale,
+        ticket=ticket, recipient=user, metric=METRIC_LABELS.get(clock.metric, clock.metric),
+        due_at=clock.due_at, url=_agent_url(ticket.id),
+    )
+
+
+def _after_warning(ids, now):
+    clocks = _load_clocks(ids)
+    _events([{"ticket_id": c.ticket_id, "metric": c.metric, "kind": "warned", "at": now,
+              "data": {"cycle": c.cycle, "due_at": c.due_at.isoformat()}} for c in clocks])
+    for clock in clocks:
+        assignee = clock.ticket.assignee
+        if assignee is not None and assignee.active and assignee.is_staff:
+            _mail("sla_warning", assignee, clock, clock.ticket)
+
+
+def _after_breach(ids, now):
+    """Breach events for the claimed clocks and their escalation; returns how many escalated."""
+    clocks = _load_clocks(ids)
+    _events([{"ticket_id": c.ticket_id, "metric": c.metric, "kind": "breached", "at": now,
+              "data": {"cycle": c.cycle, "due_at": c.due_at.isoformat()}} for c in clocks])
+    escalated = 0
+    for clock in clocks:
+        actions = escalate(clock, now)
+        if actions:
+            escalated += 1
+    return escalated
+
+
+def escalate(clock, now):
+    """Run the clock's policy escalation once (the breach claim guarantees once). Returns the actions."""
+    from app.support.services import set_group, set_priority  # they call back into the engine
+
+    escalation = (clock.policy.escalation if clock.policy is not None else None) or {}
+    ticket = clock.ticket
+    actions = []
+    recipients = {}
+    if escalation.get("notify_assignee") and ticket.assignee is not None:
+        recipients[ticket.assignee.email] = ticket.assignee
+    if escalation.get("notify_group") and ticket.group is not None:
+        for member in ticket.group.members:
+            recipients.setdefault(member.email, member)
+    recipients = [u for u in recipients.values() if u.active and u.is_staff]
+    for user in recipients:
+        _mail("sla_breach", user, clock, ticket)
+    if recipients:
+        actions.append({"notified": sorted(u.email for u in recipients)})
+    group_id = escalation.get("reassign_group_id")
+    if group_id:
+        group = db.session.get(Group, int(group_id))
+        if group is not None and ticket.group_id != group.id and set_group(ticket, None, group, now=now):
+            actions.append({"reassigned_group": group.name})
+    if escalation.get("raise_priority") and ticket.priority < max(support_rules.PRIORITY_NAMES):
+        # set_priority re-evaluates the policy and recomputes the clocks: this clock stays breached
+        # (breached_at is kept) and newly due clocks are the next sweep's, each escalating once.
+        new = support_rules.PRIORITY_NAMES[ticket.priority + 1]
+        if set_priority(ticket, None, new, now=now):
+            actions.append({"raised_priority": new})
+    if actions:
+        clock.escalated_at = now
+        db.session.add(SlaEvent(ticket_id=ticket.id, metric=clock.metric, kind="escalated", at=now,
+                                data={"cycle": clock.cycle, "actions": actions}))
+    return actions
