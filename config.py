@@ -113,6 +113,8 @@ def load_config(environ=None, mode=None):
         "OPENAPI_VERSION": "3.0.3",
         "OPENAPI_URL_PREFIX": "/api/v1",
         "OPENAPI_JSON_PATH": "openapi.json",
+        "QUEUE_COUNT_TTL": _int(environ, "QUEUE_COUNT_TTL", 0 if mode == "testing" else 60),
+        "CSAT_LINK_MAX_AGE": _int(environ, "CSAT_LINK_MAX_AGE", 30 * 24 * 3600),
         "SOLVED_CLOSE_AFTER_DAYS": _int(environ, "SOLVED_CLOSE_AFTER_DAYS", 4),
     }
     return cfg

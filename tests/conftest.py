@@ -6,7 +6,6 @@ runs against those services; each xdist worker gets its own database.
 
 import os
 import re
-import tempfile
 from datetime import datetime, timezone
 
 import pytest
@@ -14,7 +13,7 @@ from sqlalchemy import create_engine, text
 
 from app import create_app
 from app.extensions import db as _db
-from app.models import Group, Organization, Ticket, User
+from app.models import Group, Organization, User
 from app.models.base import utcnow
 
 PASSWORD = "correct-horse-battery"

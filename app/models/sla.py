@@ -107,7 +107,10 @@ class TicketSlaClock(db.Model):
 
     __table_args__ = (
         UniqueConstraint("ticket_id", "metric", "cycle", name="uq_ticket_sla_clocks_ticket_metric_cycle"),
-        Index("ix_ticket_sla_clocks_due", "state", "due_at"),
+        # The sweep reads only running, unbreached clocks that are due: an index range, however
+        # many breached tickets are still open.
+        Index("ix_ticket_sla_clocks_sweep", "state", "breached_at", "due_at"),
+        Index("ix_ticket_sla_clocks_started", "started_at"),
     )
 
 

@@ -2,19 +2,10 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import EmailField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.support import rules
-
-QUEUE_VIEWS = {
-    "mine": _l("Unassigned and mine"),
-    "active": _l("All active"),
-    "pending": _l("Pending"),
-    "on_hold": _l("On hold"),
-    "solved": _l("Solved"),
-    "closed": _l("Closed"),
-}
 
 
 class NewTicketForm(FlaskForm):
@@ -33,17 +24,3 @@ class NewTicketForm(FlaskForm):
 class CustomerReplyForm(FlaskForm):
     body = TextAreaField(_l("Your reply"), validators=[
         DataRequired(_l("Write a reply first.")), Length(max=rules.BODY_MAX)])
-
-
-class StaffReplyForm(FlaskForm):
-    body = TextAreaField(_l("Message"), validators=[
-        DataRequired(_l("Write a message first.")), Length(max=rules.BODY_MAX)])
-    internal = BooleanField(_l("Internal note (never shown to the customer)"))
-
-
-class QueueFilterForm(FlaskForm):
-    class Meta:
-        csrf = False
-
-    view = SelectField(_l("View"), default="mine", validators=[Optional()],
-                       choices=[SelectChoice(k, v) for k, v in QUEUE_VIEWS.items()])

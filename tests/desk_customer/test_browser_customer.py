@@ -19,8 +19,8 @@ NEW_PASSWORD = "a-long-new-password"
 
 @pytest.fixture
 def shot(tmp_path):
-    """shot(page, name): a full-page screenshot for the test report (SCREENSHOT_DIR, else a temp dir)."""
-    folder = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
+    """shot(page, name): a full-page screenshot for the test report (BROWSER_SCREENSHOTS, else a temp dir)."""
+    folder = Path(os.environ.get("BROWSER_SCREENSHOTS") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
     return lambda page, name: page.screenshot(path=str(folder / f"customer-{name}.png"), full_page=True)
 

@@ -129,7 +129,7 @@ def test_a_reply_on_a_closed_ticket_opens_a_linked_follow_up(client, db, people,
     db.session.expire_all()
     assert (ticket.status, len(ticket.messages)) == ("closed", 1)
     old_page = client.get(f"/portal/tickets/{ticket.id}").get_data(as_text=True)
-    assert f'This request continues in' in old_page and f'href="/portal/tickets/{follow_up.id}"' in old_page
+    assert 'This request continues in' in old_page and f'href="/portal/tickets/{follow_up.id}"' in old_page
 
 
 def test_the_requester_marks_the_ticket_solved(client, db, people, make_ticket, login, run_jobs):

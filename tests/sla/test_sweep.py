@@ -116,9 +116,16 @@ def test_the_sweep_reads_only_due_tickets(db, app, desk, at):
     db.session.commit()
     assert result["breached"] == 2
     assert stats == {"tickets": 2, "clocks": 2}
-    # The ticket query goes through the due index; no statement reads every ticket.
-    ticket_reads = [s for s in statements if "FROM tickets" in s]
-    assert ticket_reads and all("due_at" in s or "tickets.id IN" in s for s in ticket_reads)
+    # Clocks are found through the sweep index; no statement reads every ticket or clock.
+    clock_reads = [s for s in statements if "FROM ticket_sla_clocks" in s]
+    narrow = ("breached_at IS NULL", "ticket_sla_clocks.id IN", "ticket_sla_clocks.ticket_id = ",
+              "ticket_sla_clocks.ticket_id IN")
+    assert clock_reads and all(any(n in s for n in narrow) for s in clock_reads)
+    assert all("tickets.id IN" in s for s in statements if "FROM tickets" in s)
+    # A ticket left overdue is not read again by the next sweep.
+    stats = {}
+    assert sweep(at(hours=1, minutes=2), stats=stats)["breached"] == 0
+    assert stats == {"tickets": 0, "clocks": 0}
     assert {c.ticket_id for c in db.session.scalars(select(TicketSlaClock).where(
         TicketSlaClock.breached_at.is_not(None)))} == {t.id for t in due}
 

@@ -1,7 +1,8 @@
 """The SLA sweep: warn before a breach, mark the breach, run the escalation — each exactly once.
 
-Only tickets whose nearest due time (`Ticket.due_at`, index ix_tickets_due) has passed or falls
-inside the widest warning window are read, then their running clocks. Each clock is claimed with a
+Only running clocks not yet breached whose due time has passed or falls inside the widest warning
+window are read (index ix_ticket_sla_clocks_sweep), so tickets that stay overdue are not read
+again on every pass. Each clock is claimed with a
 conditional UPDATE (`… WHERE breached_at IS NULL`, `… WHERE warned_at IS NULL`) and acted on only
 when this sweep's UPDATE changed it, so two sweeps overlapping on two workers never both warn,
 breach or escalate: on PostgreSQL the second one waits for the first's row locks and then finds
@@ -50,20 +51,20 @@ def sweep(now=None, stats=None):
     now = now or utcnow()
     done = {"warned": 0, "breached": 0, "escalated": 0}
     widest = db.session.scalar(select(func.max(SlaPolicy.warn_minutes))) or 0
-    horizon = now + timedelta(minutes=max(widest, 0))
-    ticket_ids = db.session.scalars(select(Ticket.id).where(Ticket.due_at <= horizon)).all()
-    clocks_read = 0
-    for chunk in _chunks(ticket_ids):
-        rows = db.session.execute(
-            select(TicketSlaClock.id, TicketSlaClock.due_at, TicketSlaClock.warned_at, SlaPolicy.warn_minutes)
-            .outerjoin(SlaPolicy, SlaPolicy.id == TicketSlaClock.policy_id)
-            .where(TicketSlaClock.ticket_id.in_(chunk), TicketSlaClock.state == "active",
-                   TicketSlaClock.breached_at.is_(None), TicketSlaClock.due_at <= horizon)
-        ).all()
-        clocks_read += len(rows)
-        overdue = [r.id for r in rows if r.due_at <= now]
+    # Clocks whose policy was deleted warn on the default window.
+    horizon = now + timedelta(minutes=max(widest, DEFAULT_WARN_MINUTES))
+    rows = db.session.execute(
+        select(TicketSlaClock.id, TicketSlaClock.ticket_id, TicketSlaClock.due_at, TicketSlaClock.warned_at,
+               SlaPolicy.warn_minutes)
+        .outerjoin(SlaPolicy, SlaPolicy.id == TicketSlaClock.policy_id)
+        .where(TicketSlaClock.state == "active", TicketSlaClock.breached_at.is_(None),
+               TicketSlaClock.due_at <= horizon)
+        .order_by(TicketSlaClock.due_at)
+    ).all()
+    for chunk in _chunks(rows):
+        overdue = [r.id for r in chunk if r.due_at <= now]
         warn = [
-            r.id for r in rows
+            r.id for r in chunk
             if r.due_at > now and r.warned_at is None
             and r.due_at - timedelta(minutes=DEFAULT_WARN_MINUTES if r.warn_minutes is None else r.warn_minutes) <= now
         ]
@@ -79,7 +80,7 @@ def sweep(now=None, stats=None):
             _after_warning(warned, now)
     db.session.flush()
     if stats is not None:
-        stats.update(tickets=len(ticket_ids), clocks=clocks_read)
+        stats.update(tickets=len({r.ticket_id for r in rows}), clocks=len(rows))
     return done
 
 
