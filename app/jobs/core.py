@@ -28,6 +28,8 @@ MAX_ATTEMPTS = 3  # automatic retries by the requeue job; the admin's retry butt
 MAX_INLINE_JOBS = 1000  # per context, so a job that keeps enqueueing itself cannot pin a web process
 _DISPATCH_KEY = "tandem_job_ids"  # session.info: [(transaction, job id, queue)] waiting for the commit
 _INLINE_KEY = "tandem_inline_jobs"  # g: job ids to run in-process when the context ends
+_FOLLOW_UP_KEY = "tandem_follow_ups"  # g of a job run from RQ: {"queue", "ids"} of what it recorded
+MAX_FOLLOW_UPS = 100  # per RQ job; more go back to Redis so one delivery cannot hog a worker
 
 
 def job(name, queue="default"):
@@ -121,6 +123,10 @@ def dispatch(job_id, queue="default"):
     """Hand a committed job to RQ, or schedule it to run in-process; never raises."""
     app = current_app
     if app.config.get("REDIS_URL"):
+        here = g.get(_FOLLOW_UP_KEY)
+        if here is not None and here["queue"] == queue:
+            here["ids"].append(job_id)  # a follow-up of the job this worker runs: it runs next, here
+            return
         try:
             from app.jobs.rq import rq_enqueue
 
@@ -190,37 +196,68 @@ def execute_job(job_id, now=None):
         return _execute(job_id, now or utcnow())
 
 
+def run_from_queue(job_id):
+    """What RQ workers run: the job, then the follow-ups it recorded for the same queue, here.
+
+    A follow-up (the delivery of the mail a job wrote) skips a round trip through Redis and a
+    second pass through the worker. Its row is committed before it runs, so a worker that dies
+    first leaves it pending and the requeue job resends it, as when Redis loses a job.
+    """
+    first, todo, ran = None, [job_id], 0
+    while todo and ran < MAX_FOLLOW_UPS:
+        current = todo.pop(0)
+        with job_context():
+            here = g.setdefault(_FOLLOW_UP_KEY, {"queue": None, "ids": []})
+            result = _execute(current, utcnow())
+            todo.extend(here["ids"])
+        first = result if ran == 0 else first
+        ran += 1
+    for left in todo:
+        dispatch(left, here["queue"])  # outside the job's context: to Redis
+    return first
+
+
 def _execute(job_id, now):
     claimed = db.session.execute(
         update(JobRecord)
         .where(JobRecord.id == job_id, JobRecord.status == "pending")
         .values(status="running", started_at=now, finished_at=None, attempts=JobRecord.attempts + 1)
+        .returning(JobRecord.name, JobRecord.args, JobRecord.queue)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ).one_or_none()
     db.session.commit()
-    if not claimed:
+    if claimed is None:
         return None
-    name, args = db.session.execute(select(JobRecord.name, JobRecord.args).where(JobRecord.id == job_id)).one()
+    name, args, queue = claimed
+    here = g.get(_FOLLOW_UP_KEY)
+    if here is not None:
+        here["queue"] = queue  # follow-ups for this queue run next on this worker
     try:
         fn, _ = _lookup(name)
         fn(*(args or []))
+        # "done" commits with the job's last changes: one commit less, and a job that is marked
+        # done always has its work committed.
+        _mark(job_id, "done", None)
         db.session.commit()
     except Exception:
         db.session.rollback()
         log.exception("job %s (%s) failed", job_id, name)
         _finish(job_id, "failed", traceback.format_exc(limit=30))
         return "failed"
-    _finish(job_id, "done", None)
     return "done"
 
 
-def _finish(job_id, status, error):
+def _mark(job_id, status, error):
     db.session.execute(
         update(JobRecord)
         .where(JobRecord.id == job_id)
         .values(status=status, last_error=error, finished_at=utcnow())
         .execution_options(synchronize_session=False)
     )
+
+
+def _finish(job_id, status, error):
+    _mark(job_id, status, error)
     db.session.commit()
 
 

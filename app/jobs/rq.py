@@ -39,7 +39,7 @@ def rq_enqueue(job_id, queue="default"):
     # A fixed RQ id per job row: sending a row twice (the requeue job) reuses it, and the claim in
     # execute_job makes a second delivery a no-op.
     Queue(queue_name(queue), connection=redis_connection()).enqueue(
-        "app.jobs.core.execute_job",
+        "app.jobs.core.run_from_queue",
         job_id,
         job_id=rq_job_id(job_id),
         job_timeout=current_app.config.get("JOB_TIMEOUT_SECONDS", 600),

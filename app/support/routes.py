@@ -4,7 +4,8 @@ attachment downloads and the CSAT links.
 The agent side lives in agent_routes.py.
 """
 
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, session, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user, login_required
@@ -50,6 +51,25 @@ def _request_page(form, status=200, error=None):
     return render_template("support/new_ticket.html", form=form, error=error, uploads=upload_rules()), status
 
 
+def _blank_request_page(form):
+    """The empty form as an anonymous visitor gets it: the same page for everyone in a language but
+    for the CSRF token, so it is rendered once per process and language (most of a GET's CPU went
+    into rendering the form's widgets). Templates that reload (development) are always rendered."""
+    token = form.csrf_token.current_token if form.meta.csrf else None
+    if token is None or current_app.jinja_env.auto_reload or session.get("_flashes"):
+        return _request_page(form)
+    uploads = upload_rules()
+    key = (str(get_locale()), request.script_root, repr(uploads))
+    pages = current_app.extensions.setdefault("tandem_blank_request_pages", {})
+    parts = pages.get(key)
+    if parts is None:
+        html, status = _request_page(form)
+        if html.count(token) != 1:
+            return html, status
+        parts = pages[key] = html.split(token)
+    return parts[0] + token + parts[1], 200
+
+
 @bp.errorhandler(RateLimitExceeded)
 def _too_many(exc):
     return _request_page(RequestForm(formdata=None), 429, _(
@@ -76,6 +96,8 @@ def new_ticket():
     form = RequestForm()
     if request.method == "GET" and customer is not None:
         form.email.data, form.name.data = customer.email, customer.name
+    if request.method == "GET" and current_user.is_anonymous:
+        return _blank_request_page(form)
     if not form.validate_on_submit():
         return _request_page(form, 400 if request.method == "POST" else 200)
     if form.website.data:
