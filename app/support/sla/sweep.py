@@ -34,12 +34,14 @@ def _chunks(items, size=BATCH):
 
 
 def _claim(ids, condition, values):
-    """The ids among `ids` this sweep changed (and so owns)."""
+    """The clocks among `ids` this sweep changed (and so owns), as light rows."""
     if not ids:
         return []
-    return db.session.scalars(
+    return db.session.execute(
         update(TicketSlaClock).where(TicketSlaClock.id.in_(ids), *condition).values(**values)
-        .returning(TicketSlaClock.id).execution_options(synchronize_session=False)
+        .returning(TicketSlaClock.id, TicketSlaClock.ticket_id, TicketSlaClock.metric, TicketSlaClock.cycle,
+                   TicketSlaClock.due_at, TicketSlaClock.policy_id)
+        .execution_options(synchronize_session=False)
     ).all()
 
 
@@ -110,8 +112,8 @@ def _mail(template, user, clock, ticket):
     )
 
 
-def _after_warning(ids, now):
-    clocks = _load_clocks(ids)
+def _after_warning(rows, now):
+    clocks = _load_clocks([r.id for r in rows])
     _events([{"ticket_id": c.ticket_id, "metric": c.metric, "kind": "warned", "at": now,
               "data": {"cycle": c.cycle, "due_at": c.due_at.isoformat()}} for c in clocks])
     for clock in clocks:
@@ -120,17 +122,43 @@ def _after_warning(ids, now):
             _mail("sla_warning", assignee, clock, clock.ticket)
 
 
-def _after_breach(ids, now):
+def _after_breach(rows, now):
     """Breach events for the claimed clocks and their escalation; returns how many escalated."""
-    clocks = _load_clocks(ids)
-    _events([{"ticket_id": c.ticket_id, "metric": c.metric, "kind": "breached", "at": now,
-              "data": {"cycle": c.cycle, "due_at": c.due_at.isoformat()}} for c in clocks])
+    _events([{"ticket_id": r.ticket_id, "metric": r.metric, "kind": "breached", "at": now,
+              "data": {"cycle": r.cycle, "due_at": r.due_at.isoformat()}} for r in rows])
+    # Full objects only for the clocks whose escalation has something to act on.
+    ids = _worth_escalating(rows)
     escalated = 0
-    for clock in clocks:
-        actions = escalate(clock, now)
-        if actions:
+    for clock in _load_clocks(ids) if ids else ():
+        if escalate(clock, now):
             escalated += 1
     return escalated
+
+
+def _worth_escalating(rows):
+    rules_by_policy = {
+        p.id: p.escalation or {}
+        for p in db.session.scalars(select(SlaPolicy).where(SlaPolicy.id.in_({r.policy_id for r in rows})))
+    }
+    candidates = [r for r in rows if any(rules_by_policy.get(r.policy_id, {}).values())]
+    if not candidates:
+        return []
+    people = {
+        t.id: t for t in db.session.execute(
+            select(Ticket.id, Ticket.assignee_id, Ticket.group_id)
+            .where(Ticket.id.in_({r.ticket_id for r in candidates}))
+        )
+    }
+    wanted = []
+    for r in candidates:
+        rule, ticket = rules_by_policy[r.policy_id], people.get(r.ticket_id)
+        if ticket is None:
+            continue
+        if (rule.get("raise_priority") or rule.get("reassign_group_id")
+                or (rule.get("notify_assignee") and ticket.assignee_id is not None)
+                or (rule.get("notify_group") and ticket.group_id is not None)):
+            wanted.append(r.id)
+    return wanted
 
 
 def escalate(clock, now):
