@@ -22,13 +22,14 @@ import platform
 import random
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from sqlalchemy import create_engine, select, text
+
+from bench.bulk import postgres_bulk, postgres_copy, progress, sqlite_bulk, sqlite_insert
 
 BIG_TABLES = ("tickets", "messages", "ticket_tags", "ticket_search")
 CHUNK = 50_000
@@ -214,78 +215,24 @@ def seed_small_tables(db, n, now):
     conn.execute(Tag.__table__.insert(), [dict(id=i + 1, name=name) for i, name in enumerate(TAGS)])
 
 
-def _sqlite_ts(value):
-    return None if value is None else value.strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
 def load_sqlite(conn, chunks):
-    raw = conn.connection.driver_connection
-    cur = raw.cursor()
-    cur.execute("PRAGMA cache_size=-1000000")
-    saved = cur.execute(
-        "SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND sql IS NOT NULL "
-        f"AND tbl_name IN ({', '.join('?' * len(BIG_TABLES))})", BIG_TABLES,
-    ).fetchall()
-    for kind, name, _sql in saved:
-        cur.execute(f'DROP {kind.upper()} "{name}"')
-
-    def insert(table, columns, rows):
-        cur.executemany(
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", rows
-        )
-
-    for tickets, messages, tags, docs in chunks:
-        insert("tickets", TICKET_COLUMNS, [
-            tuple(_sqlite_ts(v) if isinstance(v, datetime) else v for v in row) for row in tickets
-        ])
-        insert("messages", MESSAGE_COLUMNS, [row[:-1] + (_sqlite_ts(row[-1]),) for row in messages])
-        insert("ticket_tags", TAG_COLUMNS, tags)
-        insert("ticket_search", DOC_COLUMNS, docs)
-        progress(tickets[-1][0])
-    for kind, _name, sql in saved:
-        cur.execute(sql)
-    cur.execute("INSERT INTO ticket_search_fts(ticket_search_fts) VALUES ('rebuild')")
-    cur.execute("PRAGMA cache_size=-2000")  # back to SQLite's default, as the application runs it
-    cur.close()
-
-
-def load_postgres(conn, chunks):
-    raw = conn.connection.driver_connection
-    with raw.cursor() as cur:
-        cur.execute("SET maintenance_work_mem = '512MB'")
-        cur.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename = ANY(%s) "
-            "AND indexname NOT IN (SELECT conname FROM pg_constraint WHERE contype IN ('p', 'u'))",
-            (list(BIG_TABLES),),
-        )
-        indexes = cur.fetchall()
-        cur.execute(
-            "SELECT conname, conrelid::regclass::text, pg_get_constraintdef(oid) FROM pg_constraint "
-            "WHERE contype = 'f' AND conrelid::regclass::text = ANY(%s)", (list(BIG_TABLES),),
-        )
-        foreign_keys = cur.fetchall()
-        for name, table, _definition in foreign_keys:
-            cur.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
-        for name, _definition in indexes:
-            cur.execute(f'DROP INDEX "{name}"')
+    with sqlite_bulk(conn, BIG_TABLES) as cur:
         for tickets, messages, tags, docs in chunks:
             for table, columns, rows in (("tickets", TICKET_COLUMNS, tickets), ("messages", MESSAGE_COLUMNS, messages),
                                          ("ticket_tags", TAG_COLUMNS, tags), ("ticket_search", DOC_COLUMNS, docs)):
-                with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
+                sqlite_insert(cur, table, columns, rows)
             progress(tickets[-1][0])
-        for _name, definition in indexes:
-            cur.execute(definition)
-        for name, table, definition in foreign_keys:
-            cur.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
-        for table in ("tickets", "messages", "users", "organizations", "groups", "tags"):
-            cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+        cur.execute("INSERT INTO ticket_search_fts(ticket_search_fts) VALUES ('rebuild')")
 
 
-def progress(done):
-    if done % 200_000 == 0:
-        print(f"    … {done:,} tickets", file=sys.stderr, flush=True)
+def load_postgres(conn, chunks):
+    sequences = ("tickets", "messages", "users", "organizations", "groups", "tags")
+    with postgres_bulk(conn, BIG_TABLES, sequences) as cur:
+        for tickets, messages, tags, docs in chunks:
+            for table, columns, rows in (("tickets", TICKET_COLUMNS, tickets), ("messages", MESSAGE_COLUMNS, messages),
+                                         ("ticket_tags", TAG_COLUMNS, tags), ("ticket_search", DOC_COLUMNS, docs)):
+                postgres_copy(cur, table, columns, rows)
+            progress(tickets[-1][0])
 
 
 # --- measuring ------------------------------------------------------------------------------------

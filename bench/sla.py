@@ -20,12 +20,13 @@ import argparse
 import os
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import create_engine, text
+
+from bench.bulk import postgres_bulk, postgres_copy, progress, sqlite_bulk, sqlite_insert
 
 CHUNK = 50_000
 BIG_TABLES = ("tickets", "ticket_sla_clocks", "sla_events")
@@ -67,72 +68,25 @@ def generate(n, now, policy_id=1):
         yield tickets, clocks, events
 
 
-def _sqlite_value(value):
-    if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
-    return value
+def _tables(tickets, clocks, events):
+    return (("tickets", TICKET_COLUMNS, tickets), ("ticket_sla_clocks", CLOCK_COLUMNS, clocks),
+            ("sla_events", EVENT_COLUMNS, events))
 
 
 def load_sqlite(conn, chunks):
-    cur = conn.connection.driver_connection.cursor()
-    cur.execute("PRAGMA cache_size=-1000000")
-    saved = cur.execute(
-        "SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND sql IS NOT NULL "
-        f"AND tbl_name IN ({', '.join('?' * len(BIG_TABLES))})", BIG_TABLES,
-    ).fetchall()
-    for kind, name, _sql in saved:
-        cur.execute(f'DROP {kind.upper()} "{name}"')
-    for tickets, clocks, events in chunks:
-        for table, columns, rows in (("tickets", TICKET_COLUMNS, tickets), ("ticket_sla_clocks", CLOCK_COLUMNS, clocks),
-                                     ("sla_events", EVENT_COLUMNS, events)):
-            cur.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-                            [tuple(_sqlite_value(v) for v in row) for row in rows])
-        progress(tickets[-1][0])
-    for _kind, _name, sql in saved:
-        cur.execute(sql)
-    cur.execute("PRAGMA cache_size=-2000")
-    cur.close()
+    with sqlite_bulk(conn, BIG_TABLES) as cur:
+        for tickets, clocks, events in chunks:
+            for table, columns, rows in _tables(tickets, clocks, events):
+                sqlite_insert(cur, table, columns, rows)
+            progress(tickets[-1][0])
 
 
 def load_postgres(conn, chunks):
-    raw = conn.connection.driver_connection
-    with raw.cursor() as cur:
-        cur.execute("SET maintenance_work_mem = '512MB'")
-        cur.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename = ANY(%s) "
-            "AND indexname NOT IN (SELECT conname FROM pg_constraint WHERE contype IN ('p', 'u'))",
-            (list(BIG_TABLES),),
-        )
-        indexes = cur.fetchall()
-        cur.execute(
-            "SELECT conname, conrelid::regclass::text, pg_get_constraintdef(oid) FROM pg_constraint "
-            "WHERE contype = 'f' AND conrelid::regclass::text = ANY(%s)", (list(BIG_TABLES),),
-        )
-        foreign_keys = cur.fetchall()
-        for name, table, _definition in foreign_keys:
-            cur.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
-        for name, _definition in indexes:
-            cur.execute(f'DROP INDEX "{name}"')
+    with postgres_bulk(conn, BIG_TABLES, BIG_TABLES) as cur:
         for tickets, clocks, events in chunks:
-            for table, columns, rows in (("tickets", TICKET_COLUMNS, tickets),
-                                         ("ticket_sla_clocks", CLOCK_COLUMNS, clocks),
-                                         ("sla_events", EVENT_COLUMNS, events)):
-                with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(tuple(v.astimezone(timezone.utc).replace(tzinfo=None)
-                                             if isinstance(v, datetime) else v for v in row))
+            for table, columns, rows in _tables(tickets, clocks, events):
+                postgres_copy(cur, table, columns, rows)
             progress(tickets[-1][0])
-        for _name, definition in indexes:
-            cur.execute(definition)
-        for name, table, definition in foreign_keys:
-            cur.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
-        for table in BIG_TABLES:
-            cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
-
-
-def progress(done):
-    if done % 200_000 == 0:
-        print(f"    … {done:,} tickets", file=sys.stderr, flush=True)
 
 
 def seed_configuration(db, now):
