@@ -12,7 +12,6 @@ Sidebar counts come from a 60-second per-person cache (the page's script fetches
 Target: p95 under 50 ms.
 """
 
-import argparse
 import json
 import os
 import re
@@ -23,7 +22,9 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench.queue_data import fresh_postgres, generate, load_postgres, load_sqlite, load_texts, machine, seed_small_tables
+from bench.queue_data import (
+    fresh_postgres, generate, load_postgres, load_sqlite, machine, parse_scale_args, seed_small_tables,
+)
 
 AGENT_ID = 2  # agent2@bench.example (user 1 is the admin)
 
@@ -170,21 +171,7 @@ def run_one(kind, args, texts, translated, now):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m bench.queue", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--tickets", type=int, default=1_000_000)
-    parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
-    parser.add_argument("--data", default="../shared/data")
-    parser.add_argument("--runs", type=int, default=100)
-    parser.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/tandem_bench")
-    parser.add_argument("--json", help="also write the figures to this file")
-    parser.add_argument("--keep", action="store_true", help="keep the SQLite file")
-    args = parser.parse_args(argv)
-    if args.tickets < 1000:
-        parser.error("--tickets must be at least 1000")
-    try:
-        texts, translated = load_texts(args.data)
-    except OSError as exc:
-        parser.exit(1, f"cannot read the data folder {args.data!r}: {exc}\n")
+    args, texts, translated = parse_scale_args("python -m bench.queue", __doc__.split("\n\n")[0], argv)
     now = datetime.now(timezone.utc).replace(microsecond=0)
     print(f"Tandem agent queue page: {args.tickets:,} tickets, {args.runs} requests per page; {machine()}",
           flush=True)

@@ -358,8 +358,9 @@ def machine():
     return f"{os.cpu_count()} CPUs, {model}, Python {platform.python_version()}"
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m bench.queue_data", description=__doc__.split("\n\n")[0])
+def parse_scale_args(prog, description, argv=None):
+    """The options every ticket-scale benchmark takes, and the texts it loads from --data."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("--tickets", type=int, default=1_000_000)
     parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--data", default="../shared/data")
@@ -374,6 +375,11 @@ def main(argv=None):
         texts, translated = load_texts(args.data)
     except OSError as exc:
         parser.exit(1, f"cannot read the data folder {args.data!r}: {exc}\n")
+    return args, texts, translated
+
+
+def main(argv=None):
+    args, texts, translated = parse_scale_args("python -m bench.queue_data", __doc__.split("\n\n")[0], argv)
     now = datetime.now(timezone.utc).replace(microsecond=0)
     print(f"Tandem queue benchmark: {args.tickets:,} tickets, {args.runs} runs per query; {machine()}", flush=True)
     figures = {}
