@@ -5,6 +5,33 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 
 
+def _admin_engine(url):
+    from sqlalchemy import create_engine
+
+    head, _, name = url.rpartition("/")
+    return create_engine(f"{head}/postgres", isolation_level="AUTOCOMMIT"), name
+
+
+def fresh_postgres(url):
+    """Drop and create the database `url` names (a SQLAlchemy PostgreSQL URL)."""
+    from sqlalchemy import text
+
+    admin, name = _admin_engine(url)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+
+
+def drop_postgres(url):
+    from sqlalchemy import text
+
+    admin, name = _admin_engine(url)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
 def sqlite_value(value):
     if isinstance(value, datetime):
         return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")

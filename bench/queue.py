@@ -22,8 +22,14 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from bench.bulk import fresh_postgres
 from bench.queue_data import (
-    fresh_postgres, generate, load_postgres, load_sqlite, machine, parse_scale_args, seed_small_tables,
+    generate,
+    load_postgres,
+    load_sqlite,
+    machine,
+    parse_scale_args,
+    seed_small_tables,
 )
 
 AGENT_ID = 2  # agent2@bench.example (user 1 is the admin)

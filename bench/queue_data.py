@@ -27,9 +27,16 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 
-from bench.bulk import postgres_bulk, postgres_copy, progress, sqlite_bulk, sqlite_insert
+from bench.bulk import (
+    fresh_postgres,
+    postgres_bulk,
+    postgres_copy,
+    progress,
+    sqlite_bulk,
+    sqlite_insert,
+)
 
 BIG_TABLES = ("tickets", "messages", "ticket_tags", "ticket_search")
 CHUNK = 50_000
@@ -298,15 +305,6 @@ def measure(db, runs, now, tickets):
 
 
 # --- driver ---------------------------------------------------------------------------------------
-
-def fresh_postgres(url):
-    head, _, name = url.rpartition("/")
-    admin = create_engine(f"{head}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-
 
 def run_one(kind, args, texts, translated, now):
     from flask_migrate import upgrade

@@ -24,9 +24,14 @@ import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import create_engine, text
-
-from bench.bulk import postgres_bulk, postgres_copy, progress, sqlite_bulk, sqlite_insert
+from bench.bulk import (
+    fresh_postgres,
+    postgres_bulk,
+    postgres_copy,
+    progress,
+    sqlite_bulk,
+    sqlite_insert,
+)
 
 CHUNK = 50_000
 BIG_TABLES = ("tickets", "ticket_sla_clocks", "sla_events")
@@ -185,15 +190,6 @@ def measure_replies(db, replies):
           f"time inside the hooks (includes the flush of the reply they trigger): p50 {hooks[0]:.2f} ms, "
           f"p95 {hooks[1]:.2f} ms", flush=True)
     return with_p, without_p, hooks
-
-
-def fresh_postgres(url):
-    head, _, name = url.rpartition("/")
-    admin = create_engine(f"{head}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
 
 
 def run_one(kind, args, now):

@@ -29,6 +29,8 @@ import time
 import urllib.parse
 from pathlib import Path
 
+from bench.bulk import drop_postgres, fresh_postgres
+
 ROOT = Path(__file__).resolve().parent.parent
 DB_NAME = "tandem_bench_submit"
 TOKEN = re.compile(rb'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -62,25 +64,8 @@ def free_port():
         return s.getsockname()[1]
 
 
-def recreate_database(pg_url):
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(f"{pg_url.replace('postgresql://', 'postgresql+psycopg://', 1)}/postgres",
-                          isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{DB_NAME}"'))
-    admin.dispose()
-
-
-def drop_database(pg_url):
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(f"{pg_url.replace('postgresql://', 'postgresql+psycopg://', 1)}/postgres",
-                          isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)'))
-    admin.dispose()
+def _database_url(pg_url):
+    return f"{pg_url.replace('postgresql://', 'postgresql+psycopg://', 1)}/{DB_NAME}"
 
 
 def service_env(args, upload_dir):
@@ -294,7 +279,7 @@ async def run_load(port, concurrency, warmup, seconds, run_id):
 def check_stored(pg_url, run_id, accepted):
     from sqlalchemy import create_engine, text
 
-    engine = create_engine(f"{pg_url.replace('postgresql://', 'postgresql+psycopg://', 1)}/{DB_NAME}")
+    engine = create_engine(_database_url(pg_url))
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT subject, count(*) FROM tickets WHERE subject LIKE :p GROUP BY subject"),
                             {"p": f"bench {run_id} %"}).all()
@@ -338,7 +323,7 @@ def main(argv=None):
     env = service_env(args, upload_dir)
     print(f"database {DB_NAME} (fresh), gunicorn {args.workers} workers on 127.0.0.1:{port}, "
           f"1 RQ worker on {args.redis_url} (prefix {env['RQ_QUEUE_PREFIX']}); logs in {tmp}", file=sys.stderr)
-    recreate_database(args.pg_url)
+    fresh_postgres(_database_url(args.pg_url))
     web = worker = None
     try:
         web, worker = start_services(args, env, port, tmp)
@@ -350,7 +335,7 @@ def main(argv=None):
         stop([web, worker])
         _forget_queues(env)
         if not args.keep:
-            drop_database(args.pg_url)
+            drop_postgres(_database_url(args.pg_url))
     lat = load["latencies"]
     figures = {
         "cpu": f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}",

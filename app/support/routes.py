@@ -123,7 +123,10 @@ def portal():
     if current_user.is_staff:
         return redirect(url_for("support.agent_queue"))
     page = _page_number()
-    tickets = db.session.scalars(queue_query(current_user, order="newest").page(page, PER_PAGE)).all()
+    # The list shows each ticket's requester (colleagues' tickets when the organization shares them).
+    tickets = db.session.scalars(
+        queue_query(current_user, order="newest").page(page, PER_PAGE).options(selectinload(Ticket.requester))
+    ).all()
     return render_template("support/portal.html", tickets=tickets, page=page, has_next=len(tickets) == PER_PAGE)
 
 
