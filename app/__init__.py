@@ -99,7 +99,12 @@ def register_blueprints(app):
     from app.admin import routes as _admin_routes  # noqa: F401
     from app.auth import routes as _auth_routes  # noqa: F401
     from app.kb import routes as _kb_routes  # noqa: F401
+    from app.kb import manage_routes as _kb_manage_routes  # noqa: F401
     from app.success import routes as _success_routes  # noqa: F401
+    from app.success import topic_routes as _topic_routes  # noqa: F401
+    from app.success import feedback_routes as _feedback_routes  # noqa: F401
+    from app.success.health import routes as _health_routes  # noqa: F401
+    from app.success.playbooks import routes as _playbook_routes  # noqa: F401
     from app.support import agent_routes as _agent_routes  # noqa: F401
     from app.support import report_routes as _report_routes  # noqa: F401
     from app.support import routes as _support_routes  # noqa: F401

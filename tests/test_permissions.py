@@ -23,6 +23,7 @@ PUBLIC = {
 # Areas by path prefix: who reads, who writes (DESIGN.md's role table).
 AREAS = {
     "/admin/": {"read": {"admin"}, "write": {"admin"}},
+    "/kb/manage/": {"read": {"agent", "csm", "admin"}, "write": {"agent", "csm", "admin"}},
     "/agent/": {"read": {"agent", "csm", "admin"}, "write": {"agent", "admin"}},
     "/success/": {"read": {"agent", "csm", "admin"}, "write": {"csm", "admin"}},
     # Customers only; staff are sent to the agent side of the same ticket.

@@ -49,7 +49,7 @@ def _is_public(endpoint):
 
 
 def register_api(app):
-    from app.api import kb, tickets  # noqa: F401  register the routes on `bp`
+    from app.api import accounts, feedback, kb, tickets, topics  # noqa: F401  register the routes on `bp`
 
     api = TandemApi(spec_kwargs={
         "info": {"description": "Tandem's helpdesk API. Send `Authorization: Bearer <token>` "

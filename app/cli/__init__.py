@@ -12,6 +12,8 @@ COMMAND_MODULES = (
     "app.cli.seed",
     "app.cli.jobs",
     "app.cli.sla",
+    "app.cli.kb",
+    "app.cli.success",
 )
 
 

@@ -13,8 +13,12 @@ from sqlalchemy import delete, func, select
 from werkzeug.security import generate_password_hash
 
 from app.demo.accounts import DEMO_ORGANIZATION, LOGINS, STAFF, seed_groups, seed_organizations, seed_staff
+from app.demo.health import seed_health
+from app.demo.kb import seed_kb_articles
+from app.demo.playbooks import seed_playbooks
 from app.demo.sla import seed_sla
 from app.demo.tickets import seed_tickets
+from app.demo.topics import seed_topics
 from app.extensions import db
 from app.jobs import enqueue
 from app.models import JobRecord, Organization, User
@@ -28,7 +32,10 @@ SEED_STEPS = [
     seed_groups,
     seed_tickets,
     seed_sla,
-    # seed_kb_articles, seed_playbooks: with their issues.
+    seed_kb_articles,
+    seed_topics,
+    seed_health,
+    seed_playbooks,
 ]
 
 

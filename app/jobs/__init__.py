@@ -13,6 +13,10 @@ JOB_MODULES = (
     "app.support.importing",
     "app.support.sla.config",
     "app.support.sla.jobs",
+    "app.kb.jobs",
+    "app.success.jobs",
+    "app.success.health.jobs",
+    "app.success.playbooks.jobs",
 )
 
 periodic("jobs.requeue_dropped", every=60, queue="high")

@@ -15,5 +15,8 @@ __all__ = [
     "User", "group_members", "ticket_tags",
 ]
 
+from app.models import health as _health, kb as _kb, kb_index as _kb_index  # noqa: E402,F401
+from app.models import playbooks as _playbooks, success as _success  # noqa: E402,F401
+
 # Keeps each ticket's search documents in step on every flush (session events, registered at import).
 from app.support import search as _search  # noqa: E402,F401

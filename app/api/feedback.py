@@ -1,0 +1,1 @@
+"""Product feedback over the API."""

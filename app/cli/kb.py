@@ -1,0 +1,5 @@
+"""`flask kb import` and `flask kb search`."""
+
+
+def register(app):
+    pass

@@ -1,0 +1,5 @@
+"""`flask success …` commands."""
+
+
+def register(app):
+    pass

@@ -1,0 +1,5 @@
+"""Demo knowledge base: categories and articles in several languages."""
+
+
+def seed_kb_articles(demo):
+    pass

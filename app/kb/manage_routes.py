@@ -1,0 +1,3 @@
+"""Staff knowledge-base editor (/kb/manage/)."""
+
+from app.kb import bp  # noqa: F401

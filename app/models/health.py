@@ -1,0 +1,1 @@
+"""Account health: scores and history, weight profiles, NPS, usage figures, segments."""

@@ -1,0 +1,1 @@
+"""Knowledge base content: categories, articles, translations, votes, views, search log."""

@@ -1,0 +1,1 @@
+"""The knowledge-base search index: what the engine stores per article."""

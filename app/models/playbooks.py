@@ -1,0 +1,1 @@
+"""Playbooks: templates and steps, runs, CSM tasks, trigger bookkeeping."""

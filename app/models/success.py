@@ -1,0 +1,1 @@
+"""Topics mined from tickets, ticket vectors, spike alerts and product feedback."""

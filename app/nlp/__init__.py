@@ -1,0 +1,1 @@
+"""Text processing shared by knowledge-base search and topic mining."""

@@ -1,0 +1,1 @@
+"""Account health, NPS, usage figures and segments."""

@@ -1,0 +1,1 @@
+"""Health recompute and NPS jobs."""

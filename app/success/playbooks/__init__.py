@@ -1,0 +1,1 @@
+"""Playbooks, triggers and CSM tasks."""

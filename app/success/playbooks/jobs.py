@@ -1,0 +1,1 @@
+"""Trigger evaluation and due playbook steps."""

@@ -1,0 +1,3 @@
+"""Playbook and task pages."""
+
+from app.success import bp  # noqa: F401
