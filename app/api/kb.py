@@ -1,5 +1,6 @@
 """Knowledge-base search over the API (public)."""
 
+from flask import url_for
 from flask.views import MethodView
 
 from app.api import bp
@@ -8,11 +9,13 @@ from app.core.locales import normalize_locale
 
 
 def search_articles(q, locale, limit):
-    """The KB hook: published articles best first as {id, title, url, locale, score}.
+    """Published public articles best first as {id, title, url, locale, score} (internal ones never)."""
+    from app.kb import searching
 
-    The knowledge base is its own issue and fills this in; until then there are no articles.
-    """
-    return []
+    return [{"id": r.article.id, "title": r.article.title,
+             "url": url_for("kb.article", article_id=r.article.id, _external=True),
+             "locale": r.article.locale, "score": r.score}
+            for r in searching.search(q, locale=locale, limit=limit, audience="public")]
 
 
 @bp.route("/kb/search")

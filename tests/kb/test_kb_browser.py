@@ -1,0 +1,77 @@
+"""In Debian's chromium: suggestions appear while a customer types a ticket; opening one and leaving
+counts as a deflection in the staff report, and opening one then sending the request does not."""
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from app.models import Ticket
+from app.models.kb import KbDeflection
+from tests.browser.conftest import browser, live_server, page  # noqa: F401  the shared browser fixtures
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def no_grace(app):
+    # Decide deflections at once instead of after the default 30 minutes.
+    app.config["KB_DEFLECTION_GRACE_MINUTES"] = 0
+    yield
+    app.config.pop("KB_DEFLECTION_GRACE_MINUTES")
+
+
+def type_a_request(page, subject):
+    page.goto("/tickets/new")
+    page.get_by_label("Subject").press_sequentially(subject, delay=20)
+    suggestions = page.locator("#kb-suggestions")
+    # Generous: the first search of a process loads the encoders (seconds on a busy machine).
+    expect(suggestions).to_be_visible(timeout=60_000)
+    link = suggestions.get_by_role("link", name="Refunds for cancelled orders")
+    expect(link).to_be_visible()
+    return link
+
+
+def test_suggestion_opened_then_left_is_a_deflection(page, browser, live_server, faq, db, make_user, no_grace):
+    # Visit 1: the customer opens the suggested article (a new tab) and leaves without writing.
+    link = type_a_request(page, "Refund for my cancelled order")
+    expect(page.locator("#kb-suggestions")).not_to_contain_text("Refund override")  # internal: never
+    with page.context.expect_page() as opened:
+        link.click()
+    article = opened.value
+    expect(article.locator("h1")).to_have_text("Refunds for cancelled orders")
+    article.close()
+    page.goto("/")  # leaves the form
+
+    # Visit 2 (another tab): opens the same suggestion, then sends the request anyway.
+    second = page.context.new_page()
+    link = type_a_request(second, "Refund for my cancelled order please")
+    with second.context.expect_page() as opened:
+        link.click()
+    opened.value.close()
+    second.get_by_label("Your name").fill("Ana Lima")
+    second.get_by_label("Your e-mail address").fill("ana@acme.example")
+    second.get_by_label("How can we help?").fill("I cancelled order 1234 two weeks ago and have no refund yet.")
+    second.get_by_role("button", name="Send the request").click()
+    expect(second.locator("h1")).to_contain_text("we received your request")
+
+    db.session.expire_all()
+    assert db.session.scalar(select(db.func.count(Ticket.id))) == 1
+    visits = db.session.scalars(select(KbDeflection).order_by(KbDeflection.id)).all()
+    assert [(v.opened_article_id is not None, v.submitted_at is not None) for v in visits] == [
+        (True, False), (True, True)]
+
+    # The staff report counts one deflection, for that article.
+    agent = make_user("agent", email="kb-agent@example.com")
+    staff = browser.new_context(base_url=live_server).new_page()
+    staff.goto("/login")
+    staff.locator("input[name=email]").fill(agent.email)
+    staff.locator("input[name=password]").fill(PASSWORD)
+    staff.locator("form button[type=submit]").last.click()
+    staff.goto("/kb/manage/deflections")
+    expect(staff.locator("#fig-deflections")).to_have_text("1")
+    expect(staff.locator("#fig-opened")).to_have_text("2")
+    expect(staff.get_by_text("1 then sent the request anyway")).to_be_visible()
+    top = staff.locator("table").last
+    expect(top).to_contain_text("Refunds for cancelled orders")
+    staff.context.close()

@@ -1,0 +1,42 @@
+"""Tokenizer and language guess: the lexical half of the engine, without a database."""
+
+from app.kb.engine_core import passages
+from app.nlp.lang import detect
+from app.nlp.text import tokenize
+
+
+def test_language_guess_by_script():
+    assert detect("Where is my card?") == "en"
+    assert detect("Где моя карта?") == "ru"
+    assert detect("Къде е картата ми? Още не е пристигнала.") == "bg"
+    assert detect("我的卡還沒到") == "zh"
+    assert detect("カードがまだ届きません") == "ja"
+    assert detect("🙂 123 !!!") is None
+
+
+def test_inflected_forms_share_a_stem():
+    assert tokenize("refunds", "en")[0] == tokenize("refunded", "en")[0]
+    assert tokenize("возвратом", "ru")[0] == tokenize("возврат", "ru")[0]
+    assert tokenize("картата", "bg")[0] == tokenize("карта", "bg")[0]
+
+
+def test_stop_words_are_dropped():
+    assert tokenize("the and of", "en") == ([], [])
+
+
+def test_cjk_text_becomes_character_bigrams():
+    terms, _ = tokenize("重設密碼")
+    assert {"重設", "設密", "密碼"} <= set(terms)
+    terms, _ = tokenize("パスワードを忘れた")
+    assert "パス" in terms
+
+
+def test_typo_shares_most_character_grams():
+    _, right = tokenize("password", "en")
+    _, typo = tokenize("pasword", "en")
+    assert len(set(right) & set(typo)) / len(set(right)) > 0.5
+
+
+def test_markdown_article_is_cut_into_passages():
+    body = "# Heading\n\n- first [step](https://example.com)\n- **second** step\n\n```\ncode\n```\nLast line."
+    assert passages("Title", body) == ["Title", "Heading", "first step", "second step", "Last line."]
