@@ -19,6 +19,7 @@ from app.extensions import db
 from app.i18n import STATUS_LABELS
 from app.models import Group, SlaEvent, Ticket, TicketEvent, TicketSlaClock, User
 from app.models.base import utcnow
+from app.success.topics import ticket_topic, topic_choices
 from app.support import bp, macros, rules, spam, views
 from app.support.agent_forms import (
     ActionForm, AgentReplyForm, BulkForm, MacroApplyForm, RenameViewForm, SaveViewForm, SpamForm, TicketFieldsForm,
@@ -120,7 +121,7 @@ def agent_queue():
         assignee_choices=views.ASSIGNEE_CHOICES, save_form=SaveViewForm(formdata=None),
         rename_form=RenameViewForm(formdata=None, name=saved.name if saved else ""), action_form=ActionForm(),
         bulk_form=bulk_form, can_write=can(current_user, "agent", write=True),
-        page_args=page_args, **page,
+        page_args=page_args, topic_choices=topic_choices(filters.get("topic")), **page,
     )
     elapsed = (time.perf_counter() - started) * 1000
     return html, status, {"Server-Timing": f"app;dur={elapsed:.1f}"}
@@ -248,6 +249,7 @@ def _ticket_page(ticket, status=200, **extra):
         "sla_events": db.session.scalars(select(SlaEvent).where(SlaEvent.ticket_id == ticket.id)
                                          .order_by(SlaEvent.at, SlaEvent.id)).all(),
         "other_tickets": _other_tickets(ticket),
+        "ticket_topic": ticket_topic(ticket),
     }
     context.update(extra)
     if context["preview"] is None and can_write and request.method == "GET" and request.args.get("macro"):

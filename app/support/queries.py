@@ -259,6 +259,7 @@ def queue_query(
     tag=None,
     organization_id=None,
     requester_id=None,
+    topic_id=None,
     created_from=None,
     created_to=None,
     q=None,
@@ -288,6 +289,8 @@ def queue_query(
         conditions.append(Ticket.organization_id == organization_id)
     if requester_id is not None:
         conditions.append(Ticket.requester_id == requester_id)
+    if topic_id is not None:
+        conditions.append(Ticket.topic_id == topic_id)
     if created_from is not None:
         conditions.append(Ticket.created_at >= created_from)
     if created_to is not None:

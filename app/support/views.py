@@ -25,7 +25,7 @@ from app.support import rules
 from app.support.queries import BREACH_STATES, ORDERS, queue_query
 
 FILTER_KEYS = ("status", "priority", "assignee", "group", "tag", "organization", "requester",
-               "created_from", "created_to", "breach", "q", "sort")
+               "created_from", "created_to", "breach", "q", "sort", "topic")
 # Assignee filter values besides a user id.
 ASSIGNEE_CHOICES = {
     "none_or_me": _l("Unassigned and mine"),
@@ -93,6 +93,11 @@ def clean_filters(raw):
         if not group.isdigit():
             raise DomainError(_("Unknown group %(value)s.", value=group), field="group")
         out["group"] = group
+    topic = _text(raw.get("topic"))
+    if topic:
+        if not topic.isdigit() or int(topic) > 2**31 - 1:
+            raise DomainError(_("Unknown topic %(value)s.", value=topic), field="topic")
+        out["topic"] = topic
     for key in ("tag", "organization", "requester", "q"):
         value = _text(raw.get(key))
         if len(value) > TEXT_MAX:
@@ -170,6 +175,8 @@ def queue_for(viewer, filters, now=None):
         kwargs["group_id"] = int(filters["group"])
     if filters.get("tag"):
         kwargs["tag"] = filters["tag"]
+    if filters.get("topic"):
+        kwargs["topic_id"] = int(filters["topic"])
     if filters.get("organization"):
         org_id = db.session.scalar(select(Organization.id).where(
             func.lower(Organization.name) == filters["organization"].lower()))
@@ -231,6 +238,11 @@ def describe(filters, viewer):
     if filters.get("group"):
         group = db.session.get(Group, int(filters["group"]))
         parts.append((_("Group"), group.name if group else filters["group"]))
+    if filters.get("topic"):
+        from app.models.success import Topic
+
+        topic = db.session.get(Topic, int(filters["topic"]))
+        parts.append((_("Topic"), topic.label if topic else filters["topic"]))
     labels = {"tag": _("Tag"), "organization": _("Organization"), "requester": _("Requester"),
               "created_from": _("Created from"), "created_to": _("Created until"), "q": _("Text")}
     for key, label in labels.items():
