@@ -28,6 +28,19 @@ def _int(environ, name, default):
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _positive_float(environ, name, default):
+    raw = environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+    if not value > 0:
+        raise ConfigError(f"{name} must be above 0, got {raw!r}")
+    return value
+
+
 def load_config(environ=None, mode=None):
     """Build the settings dict for one mode from an environment mapping.
 
@@ -114,7 +127,18 @@ def load_config(environ=None, mode=None):
         "OPENAPI_URL_PREFIX": "/api/v1",
         "OPENAPI_JSON_PATH": "openapi.json",
         "QUEUE_COUNT_TTL": _int(environ, "QUEUE_COUNT_TTL", 0 if mode == "testing" else 60),
+        # New tickets read the active SLA policies from a per-process copy at most this old (an edit
+        # in the same process is seen at once); 0 reads them every time.
+        "SLA_POLICY_CACHE_SECONDS": _int(environ, "SLA_POLICY_CACHE_SECONDS", 0 if mode == "testing" else 1),
         "CSAT_LINK_MAX_AGE": _int(environ, "CSAT_LINK_MAX_AGE", 30 * 24 * 3600),
         "SOLVED_CLOSE_AFTER_DAYS": _int(environ, "SOLVED_CLOSE_AFTER_DAYS", 4),
+        # Topic spikes: the last 7 days against the 4 weeks before, at least this ratio and count.
+        "TOPIC_SPIKE_RATIO": _positive_float(environ, "TOPIC_SPIKE_RATIO", 1.5),
+        "TOPIC_SPIKE_MIN": _int(environ, "TOPIC_SPIKE_MIN", 5),
+        # Full topic mining (seconds between runs; nightly by default). Read when the app starts.
+        "TOPIC_MINE_EVERY": _int(environ, "TOPIC_MINE_EVERY", 86400),
+        # Embed and attach each new or imported ticket as it arrives. The test suite leaves it off
+        # (loading the encoders costs seconds per process); tests/success_topics switches it on.
+        "TOPIC_ATTACH_ON_ARRIVAL": _flag(environ.get("TOPIC_ATTACH_ON_ARRIVAL"), mode != "testing"),
     }
     return cfg

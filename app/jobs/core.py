@@ -30,6 +30,7 @@ _DISPATCH_KEY = "tandem_job_ids"  # session.info: [(transaction, job id, queue)]
 _INLINE_KEY = "tandem_inline_jobs"  # g: job ids to run in-process when the context ends
 _FOLLOW_UP_KEY = "tandem_follow_ups"  # g of a job run from RQ: {"queue", "ids"} of what it recorded
 MAX_FOLLOW_UPS = 100  # per RQ job; more go back to Redis so one delivery cannot hog a worker
+MAX_JOBS_PER_RQ_JOB = 5  # jobs of one commit sent as one RQ job (one Redis write instead of several)
 
 
 def job(name, queue="default"):
@@ -72,6 +73,27 @@ def enqueue(name, *args, queue=None):
     return record
 
 
+_jobs_table = JobRecord.__table__
+_INSERT_JOB = _jobs_table.insert().returning(_jobs_table.c.id)
+
+
+def enqueue_now(name, *args, queue=None):
+    """enqueue() for hot paths: the row is written at once through the session's connection (no
+    unit of work at the commit) and its id returned; same transaction, same dispatch on commit."""
+    _, default_queue = _lookup(name)
+    try:
+        json.dumps(args)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"job {name!r} takes ids and plain values, not {args!r}") from exc
+    queue = queue or default_queue
+    session = db.session()
+    job_id = session.connection().execute(_INSERT_JOB, {
+        "name": name, "args": list(args), "queue": queue, "status": "pending", "attempts": 0,
+        "created_at": utcnow()}).scalar_one()
+    _remember(session, job_id, queue)
+    return job_id
+
+
 # --- dispatch after commit -------------------------------------------------------------------
 #
 # Ids are remembered per transaction: releasing a SAVEPOINT fires `after_commit` too, but only the
@@ -101,8 +123,34 @@ def _dispatch_new_jobs(session):
     entries = session.info.pop(_DISPATCH_KEY, None)
     if not entries or not has_app_context():
         return
+    if current_app.config.get("REDIS_URL") and g.get(_FOLLOW_UP_KEY) is None:
+        _dispatch_batch(entries)
+        return
     for _txn, job_id, queue in entries:
         dispatch(job_id, queue)
+
+
+def _dispatch_batch(entries):
+    """The jobs of one commit go to Redis in one round trip, one RQ job per queue (a worker runs
+    them one after the other, as it runs follow-ups)."""
+    from app.jobs import rq
+
+    per_queue = {}
+    for _txn, job_id, queue in entries:
+        per_queue.setdefault(queue, []).append(job_id)
+    try:
+        with rq.rq_batch():
+            for queue, ids in per_queue.items():
+                # A few per RQ job: each RQ job has one timeout for all it runs.
+                for start in range(0, len(ids), MAX_JOBS_PER_RQ_JOB):
+                    first, *more = ids[start:start + MAX_JOBS_PER_RQ_JOB]
+                    if more:
+                        rq.rq_enqueue(first, queue, more=more)
+                    else:
+                        rq.rq_enqueue(first, queue)
+    except Exception as exc:  # Redis down: the rows stay pending and the requeue job resends them.
+        log.warning("could not enqueue jobs %s on Redis (%s); they will be re-enqueued",
+                    [job_id for _t, job_id, _q in entries], exc)
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -196,14 +244,15 @@ def execute_job(job_id, now=None):
         return _execute(job_id, now or utcnow())
 
 
-def run_from_queue(job_id):
-    """What RQ workers run: the job, then the follow-ups it recorded for the same queue, here.
+def run_from_queue(job_id, *more):
+    """What RQ workers run: the job (and `more` jobs of its commit sent with it), then the
+    follow-ups they recorded for the same queue, here.
 
     A follow-up (the delivery of the mail a job wrote) skips a round trip through Redis and a
     second pass through the worker. Its row is committed before it runs, so a worker that dies
     first leaves it pending and the requeue job resends it, as when Redis loses a job.
     """
-    first, todo, ran = None, [job_id], 0
+    first, todo, ran = None, [job_id, *more], 0
     while todo and ran < MAX_FOLLOW_UPS:
         current = todo.pop(0)
         with job_context():

@@ -5,6 +5,8 @@ test runs can share one Redis without taking each other's jobs.
 """
 
 import re
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from flask import current_app
 from redis import Redis
@@ -35,16 +37,36 @@ def rq_job_id(job_id):
     return f"{re.sub(r'[^A-Za-z0-9_-]', '-', prefix())}-job-{job_id}"
 
 
-def rq_enqueue(job_id, queue="default"):
+_BATCH = ContextVar("tandem_rq_batch", default=None)
+
+
+@contextmanager
+def rq_batch():
+    """rq_enqueue() calls inside go to Redis in one pipelined round trip when the block ends (a
+    commit often dispatches several jobs). Errors surface at that end."""
+    pipe = redis_connection().pipeline()
+    token = _BATCH.set(pipe)
+    try:
+        yield
+    finally:
+        _BATCH.reset(token)
+    if len(pipe):
+        pipe.execute()
+
+
+def rq_enqueue(job_id, queue="default", more=()):
+    """Send a job row (and `more` rows of the same queue, run after it by the same RQ job)."""
     # A fixed RQ id per job row: sending a row twice (the requeue job) reuses it, and the claim in
     # execute_job makes a second delivery a no-op.
-    Queue(queue_name(queue), connection=redis_connection()).enqueue(
+    batch = _BATCH.get()
+    Queue(queue_name(queue), connection=redis_connection()).enqueue_call(
         "app.jobs.core.run_from_queue",
-        job_id,
+        args=(job_id, *more),
         job_id=rq_job_id(job_id),
-        job_timeout=current_app.config.get("JOB_TIMEOUT_SECONDS", 600),
+        timeout=current_app.config.get("JOB_TIMEOUT_SECONDS", 600),
         result_ttl=300,
         failure_ttl=7 * 24 * 3600,
+        pipeline=batch,
     )
 
 

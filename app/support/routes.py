@@ -6,9 +6,11 @@ The agent side lives in agent_routes.py.
 
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, session, url_for
 from flask_babel import get_locale
+from markupsafe import escape
 from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -51,19 +53,21 @@ def _request_page(form, status=200, error=None):
     return render_template("support/new_ticket.html", form=form, error=error, uploads=upload_rules()), status
 
 
-def _blank_request_page(form):
+def _blank_request_page():
     """The empty form as an anonymous visitor gets it: the same page for everyone in a language but
     for the CSRF token, so it is rendered once per process and language (most of a GET's CPU went
-    into rendering the form's widgets). Templates that reload (development) are always rendered."""
-    token = form.csrf_token.current_token if form.meta.csrf else None
-    if token is None or current_app.jinja_env.auto_reload or session.get("_flashes"):
-        return _request_page(form)
+    into rendering the form's widgets; the form itself is built only then). Templates that reload
+    (development) are always rendered."""
+    if not current_app.config.get("WTF_CSRF_ENABLED", True) or current_app.jinja_env.auto_reload \
+            or session.get("_flashes"):
+        return _request_page(RequestForm())
+    token = generate_csrf()  # what the form's hidden field would carry
     uploads = upload_rules()
     key = (str(get_locale()), request.script_root, repr(uploads))
     pages = current_app.extensions.setdefault("tandem_blank_request_pages", {})
     parts = pages.get(key)
     if parts is None:
-        html, status = _request_page(form)
+        html, status = _request_page(RequestForm())
         if html.count(token) != 1:
             return html, status
         parts = pages[key] = html.split(token)
@@ -92,12 +96,12 @@ def _signed_in_customer():
 @bp.route("/tickets/new", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["RATELIMIT_TICKET_FORM"], methods=["POST"])
 def new_ticket():
+    if request.method == "GET" and current_user.is_anonymous:
+        return _blank_request_page()
     customer = _signed_in_customer()
     form = RequestForm()
     if request.method == "GET" and customer is not None:
         form.email.data, form.name.data = customer.email, customer.name
-    if request.method == "GET" and current_user.is_anonymous:
-        return _blank_request_page(form)
     if not form.validate_on_submit():
         return _request_page(form, 400 if request.method == "POST" else 200)
     if form.website.data:
@@ -112,7 +116,30 @@ def new_ticket():
     # What the page shows is taken before the commit, which would otherwise expire and reload it.
     receipt = ticket and {"number": ticket.number, "email": ticket.requester.email, "id": ticket.id}
     db.session.commit()
-    return render_template("support/ticket_submitted.html", receipt=receipt)
+    return _submitted_page(receipt)
+
+
+_NUMBER_MARK, _EMAIL_MARK = "TandemReceiptNumber7e3f", "TandemReceiptEmail7e3f"
+
+
+def _submitted_page(receipt):
+    """The receipt page. For anonymous visitors it differs only by the number and the address, so
+    it is rendered once per process and language with markers put in their places (the address
+    escaped as the template escapes it)."""
+    if (receipt is None or current_user.is_authenticated or current_app.jinja_env.auto_reload
+            or session.get("_flashes")):
+        return render_template("support/ticket_submitted.html", receipt=receipt)
+    key = (str(get_locale()), request.script_root)
+    pages = current_app.extensions.setdefault("tandem_submitted_pages", {})
+    html = pages.get(key)
+    if html is None:
+        html = render_template("support/ticket_submitted.html",
+                               receipt={"number": _NUMBER_MARK, "email": _EMAIL_MARK, "id": 0})
+        if html.count(_NUMBER_MARK) != 1 or html.count(_EMAIL_MARK) != 1:
+            return render_template("support/ticket_submitted.html", receipt=receipt)
+        pages[key] = html
+    # The number first: the address, which the sender chose, is put in last and never searched.
+    return html.replace(_NUMBER_MARK, str(int(receipt["number"]))).replace(_EMAIL_MARK, str(escape(receipt["email"])))
 
 
 # --- the customer portal ---------------------------------------------------------------------

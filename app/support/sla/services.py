@@ -7,13 +7,17 @@ calendar. A change of priority, group, tags or policy replays the ticket's histo
 status changes) under the policy that applies now and moves the open clocks to what it gives.
 """
 
+import threading
+import time
 from collections import defaultdict
+from types import SimpleNamespace
 
+from flask import current_app
 from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app.extensions import db
-from app.models import Group, Message, SlaEvent, SlaPolicy, Ticket, TicketEvent, TicketSlaClock, User
+from app.models import Group, Message, SlaEvent, SlaPolicy, SlaTarget, Ticket, TicketEvent, TicketSlaClock, User
 from app.models.base import utcnow
 from app.models.sla import BusinessCalendar
 from app.models.user import STAFF_ROLES
@@ -45,6 +49,64 @@ def active_policies():
         select(SlaPolicy).where(SlaPolicy.active.is_(True))
         .options(selectinload(SlaPolicy.targets)).order_by(SlaPolicy.position, SlaPolicy.id)
     ).all()
+
+
+# --- the active policies, cached per process for new tickets -----------------------------------
+#
+# Every new ticket needs them and they rarely change. A change flushed in this process drops the
+# cache at once; other processes (workers) see it within SLA_POLICY_CACHE_SECONDS (0: no cache).
+
+_cache_lock = threading.Lock()
+_cache = {"generation": 0}  # app id → (expires, generation, snapshot); "generation" bumps on change
+_CHANGED_KEY = "tandem_sla_policies_changed"
+
+
+def _snapshot(policy):
+    targets = tuple(SimpleNamespace(metric=t.metric, priority=t.priority, minutes=t.minutes,
+                                    business_hours=t.business_hours) for t in policy.targets)
+    return SimpleNamespace(id=policy.id, name=policy.name, position=policy.position, active=policy.active,
+                           conditions=policy.conditions,
+                           pause_statuses=policy.pause_statuses, warn_minutes=policy.warn_minutes,
+                           targets=targets)
+
+
+def cached_active_policies():
+    """active_policies() as read-only snapshots (what select_policy and terms_for read)."""
+    ttl = current_app.config.get("SLA_POLICY_CACHE_SECONDS", 0)
+    if not ttl:
+        return active_policies()
+    key = id(current_app._get_current_object())
+    now = time.monotonic()
+    entry = _cache.get(key)
+    if entry is not None and entry[0] > now and entry[1] == _cache["generation"]:
+        return entry[2]
+    generation = _cache["generation"]
+    snapshot = tuple(_snapshot(p) for p in active_policies())
+    with _cache_lock:
+        if _cache["generation"] == generation:
+            _cache[key] = (now + ttl, generation, snapshot)
+    return snapshot
+
+
+def forget_cached_policies():
+    with _cache_lock:
+        _cache["generation"] += 1
+
+
+@event.listens_for(Session, "after_flush")
+def _note_policy_changes(session, _flush_context):
+    for objects in (session.new, session.dirty, session.deleted):
+        if any(isinstance(obj, (SlaPolicy, SlaTarget)) for obj in objects):
+            session.info[_CHANGED_KEY] = True
+            forget_cached_policies()
+            return
+
+
+@event.listens_for(Session, "after_commit")
+def _drop_policies_on_commit(session):
+    # Again at the commit: a submission between the flush and the commit may have cached the old rows.
+    if session.info.pop(_CHANGED_KEY, None):
+        forget_cached_policies()
 
 
 def policy_for(ticket, policies=None):
@@ -180,7 +242,7 @@ def _agent_replied_before(ticket_id, message_id):
 
 def ticket_created(ticket, now=None):
     """Pick the policy and start first reply and resolution from the ticket's creation."""
-    policy = policy_for(ticket)
+    policy = policy_for(ticket, cached_active_policies())
     if policy is None:
         return
     _record(ticket.id, None, "policy_applied", ticket.created_at, {"policy_id": policy.id, "name": policy.name})
