@@ -97,6 +97,7 @@ def _enable_sqlite_pragmas(app):
 
 def register_blueprints(app):
     from app.admin import routes as _admin_routes  # noqa: F401
+    from app.admin import health_routes as _health_admin_routes  # noqa: F401
     from app.auth import routes as _auth_routes  # noqa: F401
     from app.kb import routes as _kb_routes  # noqa: F401
     from app.kb import manage_routes as _kb_manage_routes  # noqa: F401

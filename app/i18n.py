@@ -19,9 +19,9 @@ ROLE_LABELS = {
     "admin": _l("Admin"),
 }
 STAGE_LABELS = {
-    "trial": _l("Trial"),
     "onboarding": _l("Onboarding"),
-    "active": _l("Active"),
+    "adopting": _l("Adopting"),
+    "mature": _l("Mature"),
     "renewal": _l("Renewal"),
     "churned": _l("Churned"),
 }

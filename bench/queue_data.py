@@ -201,7 +201,7 @@ def seed_small_tables(db, n, now):
               for i in range(2, 2 + AGENTS)]
     conn.execute(Organization.__table__.insert(), [
         dict(id=i, name=f"Organization {i}", plan=("starter", "growth", "enterprise")[i % 3], mrr=100 * (i % 50),
-             stage="active", segment_tags=[], shared_tickets=False, created_at=now)
+             stage="mature", segment_tags=[], shared_tickets=False, created_at=now)
         for i in range(1, ORGANIZATIONS + 1)
     ])
     conn.execute(User.__table__.insert(), users)

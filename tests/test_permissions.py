@@ -18,6 +18,9 @@ PUBLIC = {
     "/", "/kb/", "/kb/search", "/kb/articles/<int:article_id>", "/tickets/new", "/login", "/logout",
     "/password/forgot", "/password/set/<token>", "/healthz", "/static/<path:filename>",
     "/csat/<token>",  # signed one-click rating links from the solved e-mail
+    # Knowledge base: category pages, votes, ticket-form suggestions and their "submitted" beacon.
+    "/kb/categories/<slug>", "/kb/articles/<int:article_id>/vote", "/kb/suggest", "/kb/suggest/submitted",
+    "/nps/<token>",  # signed one-click NPS links from the survey e-mail
 }
 
 # Areas by path prefix: who reads, who writes (DESIGN.md's role table).
@@ -90,16 +93,60 @@ def rows(db, make_user, make_org, make_group, make_ticket):
     macro = Macro(name="Thanks", body="Hi {{ requester.first_name }}", actions={"status": "pending"})
     blocked = BlockedSender(email="spammer@spam.example")
     db.session.add_all([view, macro, blocked])
+    from app.models.kb import KbArticle, KbCategory
+
+    kb_category = KbCategory(name="Billing", slug="billing", description="", position=1, names={})
+    db.session.add(kb_category)
+    db.session.flush()
+    kb_article = KbArticle(title="Refunds", body="Within 5 days.", locale="en", status="published",
+                           visibility="public", category_id=kb_category.id, tags=[])
+    db.session.add(kb_article)
+    from app.models.health import HealthProfile, Segment
+
+    segment = Segment(name="Enterprise", filters={"plans": ["enterprise"]})
+    health_profile = HealthProfile(name="Renewals", stage="renewal", weights={"renewal": 20})
+    db.session.add_all([segment, health_profile])
+    from app.models.success import FeedbackItem, FeedbackVote, Topic
+
+    topic = Topic(label="Export is empty", terms=["export"], terms_by_language={}, size=1, weekly_counts=[])
+    db.session.add(topic)
+    db.session.flush()
+    ticket.topic_id = topic.id
+    feedback = FeedbackItem(title="Fix the export", topics=[topic])
+    db.session.add(feedback)
+    db.session.flush()
+    vote = FeedbackVote(feedback_id=feedback.id, user_id=users["csm"].id, organization_id=org.id)
+    db.session.add(vote)
+    from app.models.playbooks import CsmTask, Playbook, PlaybookRun, PlaybookRunStep, PlaybookStep, PlaybookTrigger
+
+    playbook = Playbook(name="Outreach", status="active")
+    pb_step = PlaybookStep(playbook=playbook, position=1, kind="task", title="Call")
+    pb_trigger = PlaybookTrigger(playbook=playbook, kind="renewal_within", params={"days": 30})
+    pb_run = PlaybookRun(playbook=playbook, organization_id=org.id, enrolled_at=utcnow(), baseline={})
+    db.session.add_all([playbook, pb_step, pb_trigger, pb_run])
+    db.session.flush()
+    pb_run_step = PlaybookRunStep(run=pb_run, step_id=pb_step.id, position=1, kind="task", due_at=utcnow(),
+                                  started_at=utcnow())
+    db.session.add(pb_run_step)
+    db.session.flush()
+    pb_task = CsmTask(title="Call", organization_id=org.id, owner_id=users["csm"].id, run_step_id=pb_run_step.id,
+                      due_at=utcnow())
+    db.session.add(pb_task)
     from app.support.attachments import Upload, store_attachments
 
     [attachment] = store_attachments(ticket.messages[0], [Upload("notes.txt", "text/plain", b"hi")])
     db.session.commit()
     args = {
         "ticket_id": ticket.id, "user_id": users["agent"].id, "group_id": group.id,
-        "organization_id": org.id, "article_id": 1, "job_id": job.id, "mail_id": mail.id,
+        "organization_id": org.id, "article_id": kb_article.id, "job_id": job.id, "mail_id": mail.id,
         "token": "not-a-token", "filename": "tandem.css", "attachment_id": attachment.id,
         "calendar_id": calendar.id, "policy_id": policy.id,
         "view_id": view.id, "macro_id": macro.id, "sender_id": blocked.id,
+        "slug": kb_category.slug, "category_id": kb_category.id,
+        "segment_id": segment.id, "profile_id": health_profile.id,
+        "topic_id": topic.id, "feedback_id": feedback.id, "vote_id": vote.id,
+        "playbook_id": playbook.id, "step_id": pb_step.id, "trigger_id": pb_trigger.id, "run_id": pb_run.id,
+        "task_id": pb_task.id,
     }
     return {"users": {role: user.id for role, user in users.items()}, "args": args}
 

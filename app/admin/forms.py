@@ -68,7 +68,7 @@ class OrganizationForm(FlaskForm):
     mrr = DecimalField(_l("Monthly recurring revenue"), places=2, default=0,
                        validators=[Optional(), NumberRange(min=0, max=9_999_999_999.99,
                                                            message=_l("Enter an amount from 0 to 9,999,999,999.99."))])
-    stage = SelectField(_l("Lifecycle stage"), default="active",
+    stage = SelectField(_l("Lifecycle stage"), default="onboarding",
                         choices=[SelectChoice(s, STAGE_LABELS[s]) for s in STAGES])
     renewal_date = DateField(_l("Renewal date"), validators=[Optional()])
     owner_id = SelectField(_l("Owner (CSM)"), coerce=_optional_int, choices=[])

@@ -211,7 +211,7 @@ def owner_choices():
     ).all()
 
 
-def save_organization(actor, organization, *, name, domains="", plan="", mrr=0, stage="active",
+def save_organization(actor, organization, *, name, domains="", plan="", mrr=0, stage="onboarding",
                       renewal_date=None, owner=None, segment_tags="", shared_tickets=False):
     """Create (`organization` None) or update an organization with all its fields at once."""
     name = (name or "").strip()

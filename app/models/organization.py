@@ -6,7 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import db
 from app.models.base import UTCDateTime, utcnow
 
-STAGES = ("trial", "onboarding", "active", "renewal", "churned")
+STAGES = ("onboarding", "adopting", "mature", "renewal", "churned")
 
 group_members = Table(
     "group_members",
@@ -23,7 +23,7 @@ class Organization(db.Model):
     name: Mapped[str] = mapped_column(String(200), unique=True, nullable=False)
     plan: Mapped[str | None] = mapped_column(String(50))
     mrr = mapped_column(Numeric(12, 2), nullable=False, default=0)
-    stage: Mapped[str] = mapped_column(String(20), nullable=False, default="active")
+    stage: Mapped[str] = mapped_column(String(20), nullable=False, default="onboarding")
     renewal_date = mapped_column(Date)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", use_alter=True), index=True)
     segment_tags = mapped_column(JSON, nullable=False, default=list)

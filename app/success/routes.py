@@ -1,33 +1,57 @@
-"""Customer success pages. First version: the accounts list; topics, health and playbooks come next."""
+"""The customer-success home: the metrics dashboard, rising-topic alerts and today's tasks.
+The accounts list lives at /success/accounts (app/success/health/routes.py)."""
 
-from flask import render_template, request
+from flask import render_template
+from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
 
 from app.core.permissions import can, require
-from app.extensions import db
-from app.models import Organization, Ticket
+from app.models.base import utcnow
 from app.success import bp
-from app.support.rules import ACTIVE_STATUSES
+from app.success.health import metrics
+from app.success.health.services import BAND_LABELS
 
-PER_PAGE = 50
+
+def _alerts():
+    try:
+        from app.success.topics import spike_alerts
+    except ImportError:
+        return None
+    return spike_alerts(5)
+
+
+def _tasks(user, now):
+    try:
+        from app.success.playbooks.tasks import tasks_for_home
+    except ImportError:
+        return None
+    return tasks_for_home(user, now)
+
+
+def _charts(figures):
+    month = lambda d: d.strftime("%Y-%m")  # noqa: E731
+    return {
+        "churn": {"type": "line", "labels": [month(r["month"]) for r in figures["churn"]], "percent": True,
+                  "series": [{"label": _("Churn %"), "data": [r["churn"] for r in figures["churn"]]},
+                             {"label": _("Retention %"), "data": [r["retention"] for r in figures["churn"]]}]},
+        "nps": {"type": "bar", "labels": [month(m) for m, _s in figures["nps_months"]],
+                "series": [{"label": _("NPS"), "data": [s["nps"] for _m, s in figures["nps_months"]]}]},
+        "csat": {"type": "bar", "labels": [month(r["month"]) for r in figures["csat_months"]], "percent": True,
+                 "series": [{"label": _("CSAT % good"), "data": [r["percent"] for r in figures["csat_months"]]}]},
+        "times": {"type": "line", "labels": [month(r["month"]) for r in figures["times"]],
+                  "series": [{"label": _("First reply (hours)"), "data": [r["first_reply_hours"] for r in figures["times"]]},
+                             {"label": _("Resolution (hours)"), "data": [r["resolution_hours"] for r in figures["times"]]}]},
+        "bands": {"type": "doughnut", "labels": [str(BAND_LABELS[b]) for b in ("healthy", "at_risk", "critical")],
+                  "series": [{"label": _("Accounts"),
+                              "data": [figures["bands"][b] for b in ("healthy", "at_risk", "critical")]}]},
+    }
 
 
 @bp.get("/success/")
 @require("success")
 def home():
-    page_number = min(max(1, request.args.get("page", 1, type=int) or 1), 100_000)
-    page = db.paginate(
-        select(Organization).order_by(Organization.mrr.desc(), Organization.name),
-        page=page_number, per_page=PER_PAGE, error_out=False,
-    )
-    ids = [o.id for o in page.items]
-    open_counts = dict(db.session.execute(
-        select(Ticket.organization_id, func.count(Ticket.id))
-        .where(Ticket.organization_id.in_(ids), Ticket.status.in_(ACTIVE_STATUSES))
-        .group_by(Ticket.organization_id)
-    ).all()) if ids else {}
-    return render_template("success/home.html", page=page, open_counts=open_counts,
+    now = utcnow()
+    figures = metrics.dashboard(now)
+    return render_template("success/home.html", figures=figures, charts=_charts(figures),
+                           alerts=_alerts(), tasks=_tasks(current_user, now), band_labels=BAND_LABELS, now=now,
                            can_write=can(current_user, "success", write=True))
-
-

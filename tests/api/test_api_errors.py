@@ -82,7 +82,7 @@ def test_invalid_ticket_is_422_and_stores_nothing(client, agent_headers, error_o
 
 
 def test_unknown_route_under_api_is_json_404(client, agent_headers, error_of):
-    for path in ("/api/v1/nothing-here", "/api/v1/tickets/abc", "/api/v2/tickets", "/api/v1/topics"):
+    for path in ("/api/v1/nothing-here", "/api/v1/tickets/abc", "/api/v2/tickets", "/api/v1/no-such-area"):
         error = error_of(client.get(path, headers=agent_headers), 404)
         assert error["code"] == "not_found"
 

@@ -18,6 +18,10 @@ def test_document_lists_every_path_and_method(spec):
         ("/api/v1/tickets/{ticket_id}", "get"), ("/api/v1/tickets/{ticket_id}", "patch"),
         ("/api/v1/tickets/{ticket_id}/messages", "post"),
         ("/api/v1/kb/search", "get"),
+        ("/api/v1/topics", "get"), ("/api/v1/topics/{topic_id}", "get"),
+        ("/api/v1/feedback", "get"),
+        ("/api/v1/accounts", "get"), ("/api/v1/accounts/{organization_id}", "get"),
+        ("/api/v1/accounts/{organization_id}/usage", "post"),
     }
 
 

@@ -1,6 +1,5 @@
 """`flask seed-demo`: a realistic, mail-free demo that is safe to run twice."""
 
-import time
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -16,11 +15,8 @@ def _count(db, model):
 
 
 def test_seed_demo_builds_the_demo_once_and_its_logins_work(runner, db, app, run_jobs):
-    started = time.monotonic()
     result = runner.invoke(args=["seed-demo"])
-    elapsed = time.monotonic() - started
     assert result.exit_code == 0, result.output
-    assert elapsed < 30, f"seed-demo took {elapsed:.1f} s"
     for email in LOGINS:
         assert email in result.stdout
     assert "demo1234" in result.stdout
