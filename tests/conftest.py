@@ -6,6 +6,9 @@ runs against those services; each xdist worker gets its own database.
 
 import os
 import re
+import shutil
+import socket
+import threading
 from datetime import datetime, timezone
 
 import pytest
@@ -264,3 +267,96 @@ def run_jobs(app):
 @pytest.fixture
 def now():
     return utcnow()
+
+
+# --- a real SMTP server, and Debian's chromium driven by Playwright against a live server ---------
+
+def free_port_number():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Inbox:
+    """An aiosmtpd handler keeping every envelope it accepted."""
+
+    def __init__(self):
+        self.envelopes = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.envelopes.append(envelope)
+        return "250 Message accepted for delivery"
+
+    def messages(self):
+        from email import message_from_bytes
+        from email.policy import default
+
+        return [message_from_bytes(e.content, policy=default) for e in self.envelopes]
+
+
+@pytest.fixture
+def start_smtp():
+    """Start a real SMTP server on 127.0.0.1 (at `port` or a free one); stopped after the test."""
+    from aiosmtpd.controller import Controller
+
+    controllers = []
+
+    def start(port=None):
+        inbox = Inbox()
+        controller = Controller(inbox, hostname="127.0.0.1", port=port or free_port_number())
+        controller.start()
+        controllers.append(controller)
+        inbox.port = controller.port
+        return inbox
+
+    yield start
+    for controller in controllers:
+        controller.stop()
+
+
+@pytest.fixture
+def smtp_server(app, monkeypatch, start_smtp):
+    """A real local SMTP server the app sends to (MAIL_SERVER set)."""
+    inbox = start_smtp()
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_PORT", inbox.port)
+    return inbox
+
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def live_server(app):
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium); browser tests skipped")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server, csrf_enabled):
+    context = browser.new_context(base_url=live_server)
+    context.set_default_timeout(5000)
+    page = context.new_page()
+    yield page
+    context.close()

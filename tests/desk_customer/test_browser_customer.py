@@ -10,7 +10,6 @@ from sqlalchemy import select
 
 from app.models import CsatResponse, OutboundMail, Ticket, User
 from app.support.services import add_message, assign_ticket, change_status
-from tests.browser.conftest import browser, live_server, page  # noqa: F401  the shared browser fixtures
 from tests.desk_customer.conftest import PNG
 
 pytestmark = pytest.mark.browser

@@ -7,7 +7,6 @@ from sqlalchemy import select
 
 from app.models import Ticket
 from app.models.kb import KbDeflection
-from tests.browser.conftest import browser, live_server, page  # noqa: F401  the shared browser fixtures
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser

@@ -5,7 +5,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from app.models.kb import KbArticle, KbSearch, KbVote
+from app.models.kb import KbSearch, KbVote
 
 
 def text(response):

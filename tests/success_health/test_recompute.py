@@ -1,6 +1,6 @@
 """The set-based recompute: current score, daily history, trend, profiles, dirty accounts."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import func, select
 

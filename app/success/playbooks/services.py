@@ -14,6 +14,7 @@ from app.core.errors import DomainError, NotFound
 from app.extensions import db
 from app.jobs import enqueue
 from app.models import Organization
+from app.models.base import utcnow
 from app.models.playbooks import OPEN_RUN_STATUSES, CsmTask, PlaybookRun, PlaybookRunStep
 from app.success.playbooks import signals
 from app.success.playbooks.scheduling import reenrolment_blocked
