@@ -9,7 +9,7 @@ import click
 from flask.cli import AppGroup
 from flask_babel import gettext as _
 
-from app.cli.common import fail
+from app.cli.common import fail, import_all_or_nothing
 from app.core.locales import normalize_locale
 from app.extensions import db
 
@@ -32,24 +32,8 @@ def import_command(file):
     """
     from app.kb import engine
     from app.kb.importing import import_articles, parse_article_csv
-    from app.support.importing import MAX_REPORTED_ERRORS, CsvImportError, format_error
 
-    try:
-        rows = parse_article_csv(file.read())
-        ids = import_articles(rows)
-        db.session.commit()
-    except CsvImportError as exc:
-        db.session.rollback()
-        for line, reason in exc.errors[:MAX_REPORTED_ERRORS]:
-            click.echo(format_error(line, reason), err=True)
-        hidden = len(exc.errors) - MAX_REPORTED_ERRORS
-        if hidden > 0:
-            click.echo(_("… and %(n)d more bad lines.", n=hidden), err=True)
-        fail(_("Nothing was imported."))
-    except Exception as exc:  # a database error mid-way: the transaction is undone as a whole
-        db.session.rollback()
-        log.exception("article import failed")
-        fail(_("The import failed and nothing was imported: %(error)s", error=exc))
+    ids = import_all_or_nothing(lambda: import_articles(parse_article_csv(file.read())), "article")
     try:
         engine.index_articles(ids)
     except Exception as exc:  # the articles are saved: leave the indexing to the background job

@@ -1,17 +1,13 @@
 """`flask tickets …`: bulk work on tickets."""
 
 import json
-import logging
 
 import click
 from flask.cli import AppGroup
-from flask_babel import gettext as _
 
-from app.cli.common import fail
-from app.extensions import db
+from app.cli.common import import_all_or_nothing
 from app.models.base import utcnow
 
-log = logging.getLogger(__name__)
 
 tickets = AppGroup("tickets", help="Import tickets.")
 
@@ -34,27 +30,10 @@ def import_command(file, as_json):
     header is line 1 and each CSV row is one line, even when a quoted field spans several. A file
     with only a header imports nothing and succeeds.
     """
-    from app.support.importing import (
-        MAX_REPORTED_ERRORS, CsvImportError, format_error, import_tickets, parse_ticket_csv,
-    )
+    from app.support.importing import import_tickets, parse_ticket_csv
 
     now = utcnow()
-    try:
-        rows = parse_ticket_csv(file.read(), now=now)
-        ids = import_tickets(rows, now=now)
-        db.session.commit()
-    except CsvImportError as exc:
-        db.session.rollback()
-        for line, reason in exc.errors[:MAX_REPORTED_ERRORS]:
-            click.echo(format_error(line, reason), err=True)
-        hidden = len(exc.errors) - MAX_REPORTED_ERRORS
-        if hidden > 0:
-            click.echo(_("… and %(n)d more bad lines.", n=hidden), err=True)
-        fail(_("Nothing was imported."))
-    except Exception as exc:  # a database error mid-way: the transaction is undone as a whole
-        db.session.rollback()
-        log.exception("ticket import failed")
-        fail(_("The import failed and nothing was imported: %(error)s", error=exc))
+    ids = import_all_or_nothing(lambda: import_tickets(parse_ticket_csv(file.read(), now=now), now=now), "ticket")
     if as_json:
         click.echo(json.dumps({"imported": len(ids), "ids": ids}))
     else:
