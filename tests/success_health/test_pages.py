@@ -24,7 +24,7 @@ def test_dashboard_shows_figures_and_charts(db, as_csm, make_org, now):
     assert "MRR at risk" in page and "1,000.00" in page and "1,500.00" in page
     for title in ("Churn and retention by month", "Health distribution", "NPS by month", "CSAT by month"):
         assert title in page
-    assert page.count("data-chart=") == 5 and "js/success_health.js" in page and "chart.umd.min.js" in page
+    assert page.count("data-chart=") == 5 and "js/success_charts.js" in page and "chart.umd.min.js" in page
     assert "Topic spikes" in page, page[page.find("<main"):][:3000]
     assert "tasks-title" in page  # the topic and playbook partials
 

@@ -178,7 +178,7 @@ def test_playbook_page_shows_outcomes_and_its_chart_data(db, client, login, csm,
     page = text(response)
     assert response.status_code == 200, page[-3000:]
     assert re.search(r'id="pb-started">2<', page) and re.search(r'id="pb-completed">2<', page)
-    assert "data-playbook-chart" in page and "js/playbook.js" in page and "<script>" not in page
+    assert "data-chart=" in page and "js/success_charts.js" in page and "<script>" not in page
     assert "against 1 comparable accounts" in page
 
 

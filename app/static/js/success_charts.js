@@ -1,5 +1,6 @@
-// Draws the customer-success charts with the vendored Chart.js. Each canvas carries its data in
-// data-chart (JSON: type, labels, series, percent), because the CSP allows no inline script.
+// Draws every customer-success chart (dashboard, accounts, NPS, topics, playbooks) with the vendored
+// Chart.js. Each canvas carries its data in data-chart (JSON: type, labels, series, percent),
+// because the CSP allows no inline script.
 // Without Chart.js the tables beside the charts still show the numbers.
 (function () {
   "use strict";
