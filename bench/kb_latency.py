@@ -6,7 +6,7 @@ Fills a fresh database (a temporary SQLite file by default; with --database-url,
 database that this script EMPTIES first) with generated articles in en, ru, bg, zh-Hant and ja and
 their index rows, then times `engine.search`, `GET /api/v1/kb/search` and `GET /kb/suggest` through
 the Flask test client, with distinct queries each time (the query is encoded on every call, as in
-production). Articles are built from a pool of generated sentences, so their vectors are encoded
+production; the cache of recent query vectors is emptied before each call). Articles are built from a pool of generated sentences, so their vectors are encoded
 once per distinct sentence (encoding 100,000 passages would take an hour on 2 cores); search cost
 does not depend on how the stored vectors were made.
 """
@@ -214,7 +214,7 @@ def main(argv=None):
     from flask_migrate import upgrade
 
     from app import create_app
-    from app.kb import engine
+    from app.kb import engine, engine_core
     from app.nlp import encoders
 
     app = create_app({"TANDEM_ENV": "testing", "SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": None,
@@ -242,6 +242,7 @@ def main(argv=None):
     with app.app_context():
         times, hits = [], 0
         for q, loc in qs[: args.queries]:
+            engine_core._encode_query.cache_clear()
             t = time.perf_counter()
             found = engine.search(q, locale=loc, limit=10)
             times.append(time.perf_counter() - t)
@@ -255,10 +256,22 @@ def main(argv=None):
             encoders.e5_query([q + " ."]), encoders.use([q + " ."])
             enc.append(time.perf_counter() - t)
         results["  of which: encoding the query (e5 + USE)"] = enc
+        if corpus.shortlisting:
+            same_first = overlap = 0
+            for q, loc in qs[: args.queries]:
+                short = [i for i, _ in corpus.rank(q, locale=loc, limit=10)]
+                corpus.shortlisting = False
+                full = [i for i, _ in corpus.rank(q, locale=loc, limit=10)]
+                corpus.shortlisting = True
+                same_first += short[:1] == full[:1]
+                overlap += len(set(short) & set(full)) / max(len(full), 1)
+            print(f"shortlist ({engine_core.SHORTLIST} articles by whole-article vectors) vs scoring every passage: "
+                  f"same first hit {same_first}/{args.queries}, top-10 overlap {overlap / args.queries:.3f}")
     for label, path, batch in [("GET /api/v1/kb/search", "/api/v1/kb/search", qs[args.queries: 2 * args.queries]),
                                ("GET /kb/suggest", "/kb/suggest", qs[2 * args.queries:])]:
         times, status = [], {}
         for q, loc in batch:
+            engine_core._encode_query.cache_clear()  # every timed call encodes its query
             t = time.perf_counter()
             response = client.get(path, query_string={"q": q, "locale": loc})
             times.append(time.perf_counter() - t)

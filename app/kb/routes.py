@@ -90,10 +90,12 @@ def search():
         results = searching.search(q, locale=locale, limit=SEARCH_LIMIT, audience="public")
         row = searching.log_search(q, locale, len(results), source="search")
         search_id = row.id if row is not None else None
-        db.session.commit()
-    return render_template("kb/search.html", q=q, results=results, problem=None, locale=locale,
+    # Rendered before the commit, which would expire the articles and reload each one.
+    page = render_template("kb/search.html", q=q, results=results, problem=None, locale=locale,
                            search_id=search_id, was_cut=was_cut, snippet=lambda a: plain_text(a.body, SNIPPET),
                            category_names=_category_names(locale))
+    db.session.commit()
+    return page
 
 
 @bp.get("/kb/articles/<int:article_id>")
@@ -172,15 +174,17 @@ def suggest():
     row = searching.log_search(q, locale, len(results), source="suggest", token=token if deflection.valid_token(token) else None)
     if results:
         deflection.record_shown(token, q, locale, [r.id for r in results])
-    db.session.commit()
     extra = {"s": token} if deflection.valid_token(token) else {}
     if row is not None:
         extra["sid"] = row.id
-    return jsonify({"results": [{
+    # Built before the commit, which would expire the articles and reload each one.
+    payload = {"results": [{
         "id": r.id, "title": r.article.title,
         "url": url_for("kb.article", article_id=r.id, **extra),
         "locale": r.article.locale, "snippet": plain_text(r.article.body, SNIPPET),
-    } for r in results]})
+    } for r in results]}
+    db.session.commit()
+    return jsonify(payload)
 
 
 @bp.post("/kb/suggest/submitted")

@@ -1,5 +1,6 @@
 """The KB search engine through its public interface (index in the database, cache per process)."""
 
+import numpy as np
 import pytest
 
 from app.jobs import enqueue
@@ -160,3 +161,31 @@ def test_unrelated_query_finds_nothing(faq):
 
 def test_empty_index_gives_no_hits(db):
     assert engine.search("password") == []
+
+
+def test_large_index_shortlist_ranks_like_the_full_scan(monkeypatch):
+    from app.kb import engine_core
+
+    from .conftest import FAQ
+
+    docs = [(i, title, body, locale) for i, (locale, title, body) in enumerate(FAQ)]
+    docs += [(100, "Сброс пароля", "Нажмите «Забыли пароль» на странице входа.", "ru"),
+             (101, "Changing the invoice address", "Admins can edit the billing address under Settings.", "en")]
+    entries = engine_core.build_entries(docs)
+    full = engine_core.Corpus(entries)
+    monkeypatch.setattr(engine_core, "SHORTLIST_FROM_PASSAGES", 1)
+    monkeypatch.setattr(engine_core, "SHORTLIST", 3)
+    shortlisted = engine_core.Corpus(entries)
+    assert shortlisted.shortlisting and not full.shortlisting
+    for query, locale in [("forgot my password", "en"), ("где мой заказ", "ru"), ("refund to my card", "en"),
+                          ("パスワードを忘れました", "ja"), ("export a report as csv", None)]:
+        expected = full.rank(query, locale=locale, limit=3)
+        got = shortlisted.rank(query, locale=locale, limit=3)
+        assert got[0][0] == expected[0][0], query
+        assert got[0][1] == pytest.approx(expected[0][1], abs=1e-5)
+    # What the searcher may not see is left out before shortlisting, not after.
+    allowed = np.ones(len(entries), dtype=bool)
+    allowed[0] = False  # "Reset your password"
+    hits = shortlisted.rank("forgot my password", locale="en", allowed=allowed, limit=3)
+    assert hits and 0 not in [i for i, _ in hits]
+    assert hits[0][0] == 5  # the Russian version is the next best answer
