@@ -20,6 +20,7 @@ import os
 import platform
 import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -46,8 +47,8 @@ def parse_args(argv=None):
     p.add_argument("--threads", type=int, default=2,
                    help="threads per gunicorn worker (gthread; 1: sync workers), so database waits overlap; "
                         "more than 2 lose more to the GIL than they gain (measured on 2 cores)")
-    p.add_argument("--worker-nice", type=int, default=10,
-                   help="niceness of the RQ worker: web requests first, jobs catch up (default 10)")
+    p.add_argument("--worker-nice", type=int, default=19,
+                   help="niceness of the RQ worker, which also runs under SCHED_IDLE where chrt exists: web requests first, jobs catch up afterwards (default 19)")
     p.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432",
                    help="PostgreSQL server (the database is created there)")
     p.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
@@ -105,10 +106,16 @@ def start_services(args, env, port, log_dir):
          "--reuse-port", "wsgi:app"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(log_dir / "gunicorn.log", "w"),
         start_new_session=True)
-    worker = subprocess.Popen(["nice", "-n", str(args.worker_nice), bin_path("flask"), "worker"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+    worker = subprocess.Popen([*_idle_prefix(), "nice", "-n", str(args.worker_nice), bin_path("flask"), "worker"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                               stderr=open(log_dir / "worker.log", "w"), start_new_session=True)
     _nice_autogroup(worker.pid, args.worker_nice)
     return web, worker
+
+
+def _idle_prefix():
+    """Run the worker under SCHED_IDLE where `chrt` exists: it then gets only CPU time nothing else wants."""
+    chrt = shutil.which("chrt")
+    return [chrt, "--idle", "0"] if chrt else []
 
 
 def _nice_autogroup(pid, niceness):
