@@ -27,9 +27,13 @@ MIN_SAMPLES = 5
 SAMPLE = 4000
 MERGE_SIMILARITY = 0.75
 # A left-out ticket joins a topic when at least as similar to it as this quantile of the members
-# (0 = the least similar member left after outlier pruning) and clearly closer than to the next.
+# (0 = the least similar member left after outlier pruning) less PLACE_SLACK, and clearly closer
+# than to the next topic. The least similar member alone made the share placed swing by several
+# points with tiny changes of the vectors (measured: 15.0-17.6% left out under 0.3% noise; with
+# the slack 12.3-14.1%).
 MEMBER_QUANTILE = 0.0
-MIN_MARGIN = 0.04
+PLACE_SLACK = 0.04
+MIN_MARGIN = 0.03
 ROUNDS = 2
 OUTLIER_MADS = 4.0
 SEED = 7
@@ -222,7 +226,7 @@ def find_topics(P, rng):
         if k == 0:
             break
         C = centroids_of(S, labels, k)
-        labels = place(S, labels, C, member_threshold(S, labels, C))
+        labels = place(S, labels, C, member_threshold(S, labels, C) - PLACE_SLACK)
         # Another round only helps when this one saw a sample, not every left-out ticket.
         saw_all = len(ref) == len(pool)
         pool = np.flatnonzero(labels < 0)
