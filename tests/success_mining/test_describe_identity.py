@@ -59,3 +59,25 @@ def test_match_topics_merge_is_one_to_one():
     assert mining.match_topics(previous, [{1, 2, 3, 4, 5, 6, 7}]) == {0: 2}
     assert mining.match_topics([], [{1}]) == {}
     assert mining.match_topics(previous, []) == {}
+
+
+def test_describe_keeps_katakana_words_whole():
+    label, terms, _ = mining.describe(
+        ["アップデート後にエクスポートが空になる", "エクスポートが空です、アップデートのせい？", "アップデートしたらエクスポートできない"],
+        ["ja", "ja", "ja"],
+    )
+    assert {"アップデート", "エクスポート"} <= set(terms)
+    assert not any(term in {"アップデ", "エクスポ", "クスポー"} for term in terms)
+    assert "エクスポート" in label
+
+
+def test_describe_pairs_only_neighbouring_words():
+    label, terms, _ = mining.describe(
+        ["Nothing changed on our side, but the API returns 500",
+         "The API returns an error since Monday, nothing on our side changed",
+         "API returns 500 for every call"],
+        ["en", "en", "en"],
+    )
+    assert "api returns" in terms
+    assert "nothing side" not in terms and "anything side" not in terms
+    assert label.lower().startswith("api returns")

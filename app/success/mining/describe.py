@@ -39,6 +39,8 @@ _STOP = {
 }
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", re.UNICODE)
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u30a0-\u30ff\u31f0-\u31ff\uff66-\uff9fー]+")
+_SCRIPT_PART = re.compile(r"[\u30a0-\u30ff\u31f0-\u31ff\uff66-\uff9fー]+|[^\u30a0-\u30ff\u31f0-\u31ff\uff66-\uff9fー]+")
+_KATAKANA_PART = re.compile(r"[\u30a0-\u30ff\u31f0-\u31ff\uff66-\uff9fー]+")
 _HAN_STOP = set("的了我你他她它是在有和就都也嗎吗呢吧啊麼么什怎如何為为這这那個个們们要會会能可以請请")
 MAX_TERMS = 8
 
@@ -57,18 +59,25 @@ def _terms(text, lang):
     if _is_cjk(lang):
         terms = set()
         for run in _CJK_RUN.findall(text):
-            for n in (2, 3, 4):
-                for i in range(len(run) - n + 1):
-                    gram = run[i : i + n]
-                    if gram[0] in _HAN_STOP or gram[-1] in _HAN_STOP or gram.startswith("ー"):
-                        continue
-                    terms.add(gram)
+            for part in _SCRIPT_PART.findall(run):
+                if _KATAKANA_PART.fullmatch(part):
+                    # A katakana run is one loanword (アップデート); pieces of it read as nonsense.
+                    if len(part) >= 2 and not part.startswith("ー"):
+                        terms.add(part)
+                    continue
+                for n in (2, 3, 4):
+                    for i in range(len(part) - n + 1):
+                        gram = part[i : i + n]
+                        if gram[0] in _HAN_STOP or gram[-1] in _HAN_STOP:
+                            continue
+                        terms.add(gram)
         return terms
     stop = _STOP.get(_base(lang), _STOP["en"])
     words = [w.lower() for w in _WORD.findall(text)]
-    words = [w for w in words if len(w) > 1 and w not in stop]
-    terms = set(words)
-    terms.update(f"{a} {b}" for a, b in zip(words, words[1:]) if a != b)
+    kept = [len(w) > 1 and w not in stop for w in words]
+    terms = {w for w, keep in zip(words, kept) if keep}
+    # Pairs of neighbouring words only: "api returns", never "anything side" out of "anything on our side".
+    terms.update(f"{a} {b}" for a, b, ka, kb in zip(words, words[1:], kept, kept[1:]) if ka and kb and a != b)
     return terms
 
 
