@@ -11,6 +11,7 @@ each batch so a long first run keeps its progress.
 """
 
 import logging
+import random
 import threading
 from collections import defaultdict
 
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 EMBED_BATCH = 256
 CHUNK = 500  # ids per IN (…) clause
 DESCRIBE_SAMPLE = 200  # tickets read to name a topic; the label does not improve past that
+BACKGROUND_SAMPLE = 2000  # tickets of every topic read to tell a topic's own words from everyone's
 STATE_ID = 1
 
 _state_cache = {"key": None, "state": None}
@@ -245,6 +247,7 @@ def refresh_topics(topic_ids, now=None, centroids=None, describe=False):
         for topic_id, created_at in db.session.execute(
                 select(Ticket.topic_id, Ticket.created_at).where(Ticket.topic_id.in_(chunk))):
             created[topic_id].append(created_at)
+    context = None
     for topic in db.session.scalars(select(Topic).where(Topic.id.in_(topic_ids))):
         times = created.get(topic.id, [])
         topic.size = len(times)
@@ -255,11 +258,23 @@ def refresh_topics(topic_ids, now=None, centroids=None, describe=False):
         if centroids and topic.id in centroids:
             topic.centroid = _to_bytes(centroids[topic.id])
         if describe and times:
-            _describe(topic)
+            context = context if context is not None else description_background()
+            _describe(topic, context)
         topic.updated_at = now
 
 
-def _describe(topic):
+def description_background():
+    """`mining.background` over a random sample of all tickets (ids drawn from their range)."""
+    low, high = db.session.execute(select(func.min(Ticket.id), func.max(Ticket.id))).one()
+    if low is None:
+        return {}
+    span = high - low + 1
+    picked = random.Random(high).sample(range(low, high + 1), min(span, BACKGROUND_SAMPLE))
+    pairs = list(ticket_texts(sorted(picked)).values())
+    return _mining().background([t for t, _ in pairs], [lang for _, lang in pairs])
+
+
+def _describe(topic, background=None):
     """Label (unless a CSM named it) and terms from a sample of the topic's tickets."""
     mining = _mining()
     ids = db.session.scalars(select(Ticket.id).where(Ticket.topic_id == topic.id).order_by(Ticket.id)).all()
@@ -268,7 +283,9 @@ def _describe(topic):
     if not texts:
         return
     pairs = list(texts.values())
-    label, terms, by_language = mining.describe([t for t, _ in pairs], [lang for _, lang in pairs])
+    if background is None:
+        background = description_background()
+    label, terms, by_language = mining.describe([t for t, _ in pairs], [lang for _, lang in pairs], background)
     languages = [lang for _, lang in pairs if lang]
     topic.language = max(set(languages), key=languages.count) if languages else None
     topic.terms = list(terms)[:12]

@@ -81,3 +81,16 @@ def test_describe_pairs_only_neighbouring_words():
     assert "api returns" in terms
     assert "nothing side" not in terms and "anything side" not in terms
     assert label.lower().startswith("api returns")
+
+
+def test_describe_prefers_words_other_topics_do_not_share():
+    topic = ["Good morning, the invoice PDF is blank", "Good morning, invoice PDF shows nothing",
+             "Good morning! Our invoice PDF is empty again"]
+    everyone = topic + ["Good morning, the app crashes on start", "Good morning, cannot sign in",
+                        "Good morning, export is slow", "Good morning, password reset link expired"]
+    label, terms, _ = mining.describe(topic, ["en"] * 3, mining.background(everyone, ["en"] * len(everyone)))
+    assert label.lower().startswith("invoice pdf")
+    assert terms.index("invoice pdf") < terms.index("good morning")
+    # Without the other topics the greeting is as common as the problem.
+    plain, _, _ = mining.describe(topic, ["en"] * 3)
+    assert "good morning" in plain.lower()

@@ -14,7 +14,7 @@ import numpy as np
 
 from . import space
 from . import cluster
-from .describe import describe
+from .describe import background, describe
 from .identity import match_topics
 from .language import detect_language
 
@@ -23,6 +23,7 @@ __all__ = [
     "VECTOR_DIM",
     "MiningResult",
     "attach",
+    "background",
     "describe",
     "detect_language",
     "embed_tickets",

@@ -1,10 +1,14 @@
 """Readable labels and key terms for one topic's tickets, in any of Tandem's languages.
 
 Latin and Cyrillic text is split into words (minus stop words); Chinese and Japanese have no
-spaces, so candidate terms are runs of Han/katakana characters cut into 2–4 character n-grams
-(hiragana is mostly grammar in Japanese, so it separates terms). A term scores by how many of the
-topic's tickets contain it; longer terms win over the pieces they contain when equally common.
+spaces, so candidate terms are runs of Han characters cut into 2–4 character n-grams, katakana
+runs kept whole (hiragana is mostly grammar in Japanese, so it separates terms). A term scores by
+how many of the topic's tickets contain it, weighed down when tickets of every topic contain it
+("good morning", "since yesterday": `background`); longer terms win over the pieces they contain
+when equally common.
 """
+
+import math
 
 import re
 from collections import Counter
@@ -81,19 +85,34 @@ def _terms(text, lang):
     return terms
 
 
-def key_terms(texts: list[str], lang: str | None, limit: int = MAX_TERMS) -> list[str]:
-    """The terms most of these tickets share, best first."""
+def background(texts: list[str], languages: list[str | None]) -> dict:
+    """{language: (tickets, Counter of the tickets containing each term)} over a sample of all
+    tickets, for `describe`: what every topic says is no key term of any."""
+    out = {}
+    for text, lang in zip(texts, languages):
+        lang = lang or detect_language(text) or "en"
+        n, df = out.setdefault(lang, [0, Counter()])
+        df.update(_terms(text, lang))
+        out[lang][0] = n + 1
+    return {lang: (n, df) for lang, (n, df) in out.items()}
+
+
+def key_terms(texts: list[str], lang: str | None, limit: int = MAX_TERMS, background=None) -> list[str]:
+    """The terms most of these tickets share and other tickets do not, best first."""
     counts = Counter()
     for text in texts:
         counts.update(_terms(text, lang))
     if not counts:
         return []
     floor = 2 if len(texts) >= 4 else 1
+    n_bg, df_bg = (background or {}).get(lang, (0, Counter()))
+
     # A longer term is as good as its pieces when almost as many tickets contain it.
     def score(item):
         term, count = item
         size = len(term) if _is_cjk(lang) else len(term.split())
-        return count * (1 + 0.25 * (size - 1))
+        rarity = math.log((n_bg + 1) / (df_bg.get(term, 0) + 1)) + 1 if n_bg else 1.0
+        return count * (1 + 0.25 * (size - 1)) * rarity
 
     ranked = sorted((item for item in counts.items() if item[1] >= floor), key=lambda it: (-score(it), it[0]))
     chosen = []
@@ -107,8 +126,10 @@ def key_terms(texts: list[str], lang: str | None, limit: int = MAX_TERMS) -> lis
     return chosen
 
 
-def describe(texts: list[str], languages: list[str | None]) -> tuple[str, list[str], dict[str, list[str]]]:
-    """(label, key terms, {other language: key terms}) for one topic, in its majority language."""
+def describe(texts: list[str], languages: list[str | None], background=None) -> tuple[str, list[str], dict[str, list[str]]]:
+    """(label, key terms, {other language: key terms}) for one topic, in its majority language.
+
+    `background`: what `background()` gave for a sample of all tickets (optional)."""
     texts = [t or "" for t in texts]
     langs = [lang or detect_language(text) or "en" for text, lang in zip(texts, list(languages) + [None] * len(texts))]
     if not texts:
@@ -117,8 +138,8 @@ def describe(texts: list[str], languages: list[str | None]) -> tuple[str, list[s
     for text, lang in zip(texts, langs):
         by_lang.setdefault(lang, []).append(text)
     main = max(by_lang, key=lambda lang: (len(by_lang[lang]), lang == "en"))
-    terms = key_terms(by_lang[main], main)
-    others = {lang: key_terms(group, lang) for lang, group in by_lang.items() if lang != main}
+    terms = key_terms(by_lang[main], main, background=background)
+    others = {lang: key_terms(group, lang, background=background) for lang, group in by_lang.items() if lang != main}
     label = _label(terms, main)
     return label, terms, others
 
