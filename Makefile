@@ -18,7 +18,7 @@ $(STAMP): $(BIN)/python requirements.txt requirements-dev.txt
 install: $(STAMP)
 
 translations: $(STAMP)
-	$(BIN)/pybabel compile -f -d app/translations >/dev/null 2>&1 || true
+	$(BIN)/pybabel -q compile -d app/translations
 
 db: install
 	$(BIN)/flask db upgrade

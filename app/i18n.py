@@ -4,7 +4,7 @@ the viewer's zone and language."""
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import current_app, has_request_context, request
+from flask import current_app, has_request_context, request, session, url_for
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -41,8 +41,26 @@ PRIORITY_LABELS = {
 }
 
 
+# Each language's own name, for the switcher at the foot of every page.
+LANGUAGE_NAMES = {
+    "en": "English",
+    "ru": "Русский",
+    "bg": "Български",
+    "zh-Hant": "繁體中文",
+    "zh-Hans": "简体中文",
+    "ja": "日本語",
+}
+SESSION_KEY = "lang"
+
+
 def _supported():
     return current_app.config["LANGUAGES"]
+
+
+def _chosen(value):
+    """A supported BCP 47 code for `value`, or None."""
+    code = normalize_locale(value) if value else None
+    return code if code in _supported() else None
 
 
 def _signed_in_user():
@@ -55,15 +73,28 @@ def _signed_in_user():
 def select_locale():
     if not has_request_context():
         return current_app.config.get("BABEL_DEFAULT_LOCALE", "en")
-    wanted = request.args.get("lang")
-    if wanted:
-        code = normalize_locale(wanted)
-        if code in _supported():
-            return _babel_code(code)
+    # A language picked in the switcher (this request's ?lang=, then the one remembered) beats the
+    # account's setting and the browser's.
+    code = _chosen(request.args.get("lang")) or _chosen(session.get(SESSION_KEY))
+    if code:
+        return _babel_code(code)
     user = _signed_in_user()
     if user is not None and user.locale in _supported():
         return _babel_code(user.locale)
     return _babel_code(request.accept_languages.best_match(_supported(), default="en"))
+
+
+def remember_language():
+    """before_request: keep a language picked with ?lang= for the visitor's next pages."""
+    code = _chosen(request.args.get("lang"))
+    if code and session.get(SESSION_KEY) != code:
+        session[SESSION_KEY] = code
+
+
+def interface_language():
+    """The interface language of this request, as BCP 47 (zh-Hant)."""
+    locale = get_locale()
+    return str(locale).replace("_", "-") if locale else "en"
 
 
 def _babel_code(code):
@@ -131,8 +162,20 @@ def register_filters(app):
     def priority_label(code):
         return PRIORITY_LABELS.get(code, code)
 
+    app.add_template_global(interface_language, "html_lang")
+
     @app.template_global()
-    def html_lang():
-        """BCP 47 for <html lang>: zh_Hant → zh-Hant."""
-        locale = get_locale()
-        return str(locale).replace("_", "-") if locale else "en"
+    def language_links():
+        """[(code, name, url, current)]: this page in each interface language."""
+        current = interface_language()
+        args = {**request.args.to_dict(), **(request.view_args or {})}
+        links = []
+        for code in _supported():
+            try:
+                url = url_for(request.endpoint, **{**args, "lang": code}) if request.endpoint else f"?lang={code}"
+            except Exception:  # noqa: BLE001 - an endpoint that cannot be rebuilt: the root
+                url = f"/?lang={code}"
+            links.append((code, LANGUAGE_NAMES.get(code, code), url, code == current))
+        return links
+
+    app.before_request(remember_language)

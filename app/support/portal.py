@@ -13,17 +13,18 @@ from app.support.services import add_message, change_status, create_ticket, reco
 from app.support.spam import BlockedSenderError
 
 
-def submit_request(customer, *, email, name="", subject="", body, uploads=(), now=None):
+def submit_request(customer, *, email, name="", subject="", body, uploads=(), locale=None, now=None):
     """A request from the public form, or None when the sender is blocked (refused quietly).
 
-    A signed-in customer always writes as themselves, whatever address the form carried.
+    A signed-in customer always writes as themselves, whatever address the form carried. A new
+    requester gets `locale` (the form's language) for the e-mails that follow.
     """
     now = now or utcnow()
     address = customer.email if customer is not None else email
     try:
         # create_ticket refuses blocked senders before it writes anything.
         ticket = create_ticket(customer, body=body, subject=subject, requester_email=address,
-                               requester_name=name or "", channel="web", now=now)
+                               requester_name=name or "", requester_locale=locale, channel="web", now=now)
     except BlockedSenderError:
         return None
     if uploads:

@@ -18,6 +18,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from app.core.errors import DomainError
 from app.core.permissions import can_view_ticket, ensure_can_view_ticket
 from app.extensions import db, limiter
+from app.i18n import interface_language
 from app.models import Message, Ticket
 from app.support import bp, csat
 from app.support.attachments import attachment_for_viewer, file_path, upload_rules, validate_uploads
@@ -58,8 +59,9 @@ def _blank_request_page():
     for the CSRF token, so it is rendered once per process and language (most of a GET's CPU went
     into rendering the form's widgets; the form itself is built only then). Templates that reload
     (development) are always rendered."""
+    # Other query arguments end up in the page's language links: such a page is not the shared one.
     if not current_app.config.get("WTF_CSRF_ENABLED", True) or current_app.jinja_env.auto_reload \
-            or session.get("_flashes"):
+            or session.get("_flashes") or set(request.args) - {"lang"}:
         return _request_page(RequestForm())
     token = generate_csrf()  # what the form's hidden field would carry
     uploads = upload_rules()
@@ -109,7 +111,7 @@ def new_ticket():
     try:
         uploads = validate_uploads(form.attachments.data or [])
         ticket = submit_request(customer, email=form.email.data, name=form.name.data, subject=form.subject.data,
-                                body=form.body.data, uploads=uploads)
+                                body=form.body.data, uploads=uploads, locale=interface_language())
     except DomainError as exc:
         db.session.rollback()
         return _request_page(form, exc.status, _show_error(form, exc))

@@ -231,6 +231,7 @@ def create_ticket(
     subject="",
     requester_email=None,
     requester_name="",
+    requester_locale=None,
     organization=None,
     priority=None,
     channel="web",
@@ -239,7 +240,10 @@ def create_ticket(
     notify=True,
     now=None,
 ):
-    """Open a ticket with its first public message. `actor` may be None (anonymous web form)."""
+    """Open a ticket with its first public message. `actor` may be None (anonymous web form).
+
+    `requester_locale`: the language a requester created here is written to (the form's language).
+    """
     now = now or utcnow()
     body = _clean_text(body, "body", "The description", rules.BODY_MAX, required=True)
     subject = _clean_text(subject, "subject", "The subject", rules.SUBJECT_MAX, required=False)
@@ -279,6 +283,7 @@ def create_ticket(
             requester = _insert_loaded(connection, User, {
                 "email": address, "name": (requester_name or "").strip()[:200], "role": "customer",
                 "organization_id": org.id if org is not None else None, "created_at": now,
+                "locale": normalize_locale(requester_locale) if requester_locale else None,
             })
             set_committed_value(requester, "organization", org)
     elif actor is not None and not actor.is_staff:
