@@ -26,11 +26,14 @@ def register(app):
     def seed_demo_command():
         """Fill the database with a realistic demo (does nothing when the demo is there)."""
         from app.demo import DemoConflict, seed_demo
+        from app.jobs import run_inline_jobs
 
         started = time.monotonic()
         try:
             demo = seed_demo()
             db.session.commit()
+            # The demo's follow-up work (mails, SLA clocks, topics) is done before the desk opens.
+            run_inline_jobs(limit=None)
         except DemoConflict as exc:
             db.session.rollback()
             fail(_("Not seeding: these demo addresses already belong to users: %(emails)s. "

@@ -207,10 +207,11 @@ def job_context():
             g.setdefault(_INLINE_KEY, []).extend(spawned)
 
 
-def run_inline_jobs(exc=None):
+def run_inline_jobs(exc=None, limit=MAX_INLINE_JOBS):
     """Teardown hook: run the in-process jobs this context recorded, and the jobs they record.
 
     Never raises: it runs after the response is built, and a job's failure is recorded on its row.
+    `limit=None` runs them all (a command that made the jobs and waits for them, not a request).
     """
     if not has_app_context() or not g.get(_INLINE_KEY):
         return 0
@@ -219,7 +220,7 @@ def run_inline_jobs(exc=None):
     db.session.rollback()
     ran = 0
     while g.get(_INLINE_KEY):
-        if ran >= MAX_INLINE_JOBS:
+        if limit is not None and ran >= limit:
             left = g.pop(_INLINE_KEY)
             log.warning("%d in-process jobs left to the requeue job: %s…", len(left), left[:10])
             break
