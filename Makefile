@@ -24,7 +24,8 @@ db: install
 	$(BIN)/flask db upgrade
 
 demo: db
-	$(BIN)/flask seed-demo
+	# Nothing else runs yet: the demo's batch encoding may use every core.
+	TANDEM_BATCH_ENCODER_THREADS=auto $(BIN)/flask seed-demo
 
 run: demo translations
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
