@@ -310,6 +310,9 @@ class Corpus:
         if not len(candidates):
             return []
         if len(candidates) > limit:
-            candidates = candidates[np.argpartition(-fused[candidates], limit - 1)[:limit]]
-        top = candidates[np.argsort(-fused[candidates], kind="stable")]
+            # The best `limit`, and everything tied with the last of them, so ties are broken by
+            # position below as a full sort would.
+            kth = np.partition(-fused[candidates], limit - 1)[limit - 1]
+            candidates = candidates[-fused[candidates] <= kth]
+        top = candidates[np.lexsort((candidates, -fused[candidates]))][:limit]
         return [(int(i), float(fused[i])) for i in top]

@@ -183,9 +183,27 @@ def test_large_index_shortlist_ranks_like_the_full_scan(monkeypatch):
         got = shortlisted.rank(query, locale=locale, limit=3)
         assert got[0][0] == expected[0][0], query
         assert got[0][1] == pytest.approx(expected[0][1], abs=1e-5)
+    # Outside the shortlist an article keeps a lower bound of its score (the mean of its passages).
+    language = "en"
+    exact = full.fuse(full.signals("forgot my password", language))
+    short = shortlisted._shortlisted_fused("forgot my password", language, None, None, 0.0, None)
+    assert np.all(short <= exact + 1e-6)
+    assert np.sum(np.isclose(short, exact, atol=1e-6)) >= 3  # the shortlisted ones: exact
+    assert np.sum(short < exact - 1e-6) > 0                 # the others: below
     # What the searcher may not see is left out before shortlisting, not after.
     allowed = np.ones(len(entries), dtype=bool)
     allowed[0] = False  # "Reset your password"
     hits = shortlisted.rank("forgot my password", locale="en", allowed=allowed, limit=3)
     assert hits and 0 not in [i for i, _ in hits]
     assert hits[0][0] == 5  # the Russian version is the next best answer
+
+
+def test_equal_scores_rank_in_index_order():
+    from app.kb import engine_core
+
+    same = ("Reset your password", "Open the login page and click Forgot password.", "en")
+    entries = engine_core.build_entries([(i, *same) for i in range(6)])
+    corpus = engine_core.Corpus(entries)
+    words = {"terms": 1.0}  # word matches alone: the six copies score exactly the same
+    assert [i for i, _ in corpus.rank("forgot password", locale="en", limit=3, weights=words)] == [0, 1, 2]
+    assert [i for i, _ in corpus.rank("forgot password", locale="en", limit=10, weights=words)] == list(range(6))
