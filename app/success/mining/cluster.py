@@ -216,6 +216,7 @@ def find_topics(P, rng):
         # Neighbours come from one fixed sample: the same smoothing for every ticket, linear cost.
         S = smooth(P, P[np.sort(rng.choice(n, SAMPLE, replace=False))], exclude_self=False)
     pool = np.arange(n)
+    floor = None
     for _round in range(ROUNDS):
         ref = pool if len(pool) <= SAMPLE else np.sort(rng.choice(pool, SAMPLE, replace=False))
         core = _hdbscan(S[ref])
@@ -226,7 +227,11 @@ def find_topics(P, rng):
         if k == 0:
             break
         C = centroids_of(S, labels, k)
-        labels = place(S, labels, C, member_threshold(S, labels, C) - PLACE_SLACK)
+        # Later rounds count tickets placed with the slack as members: the first round's bound
+        # stays the floor, so the slack is given once, not once per round.
+        bound = member_threshold(S, labels, C)
+        floor = bound if floor is None else max(floor, bound)
+        labels = place(S, labels, C, floor - PLACE_SLACK)
         # Another round only helps when this one saw a sample, not every left-out ticket.
         saw_all = len(ref) == len(pool)
         pool = np.flatnonzero(labels < 0)
