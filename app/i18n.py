@@ -4,7 +4,9 @@ the viewer's zone and language."""
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import current_app, has_request_context, request, session, url_for
+from urllib.parse import urlencode, urlsplit
+
+from flask import abort, current_app, g, has_request_context, redirect, request, session, url_for
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -51,6 +53,11 @@ LANGUAGE_NAMES = {
     "ja": "日本語",
 }
 SESSION_KEY = "lang"
+# Pages whose address records something (one-click CSAT and NPS answers): switching language on
+# them must not visit them again, so the switcher leads to the help center instead.
+NO_RETURN_ENDPOINTS = {"support.csat_rate", "support.csat_comment", "success.nps_answer"}
+# Click and suggestion tracking on article links: counted once, not again per language.
+TRACKING_ARGS = {"s", "sid", "lang"}
 
 
 def _supported():
@@ -89,6 +96,51 @@ def remember_language():
     code = _chosen(request.args.get("lang"))
     if code and session.get(SESSION_KEY) != code:
         session[SESSION_KEY] = code
+
+
+def set_language(code):
+    """GET /language/<code>?next=/path: remember the language for the visit and go back."""
+    code = _chosen(code)
+    if code is None:
+        abort(404)
+    session[SESSION_KEY] = code
+    return redirect(_local_path(request.args.get("next")))
+
+
+def _local_path(target):
+    """`target` when it is a path on this site, else the help center (never another host)."""
+    parts = urlsplit(target or "")
+    if not target or parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") \
+            or "\\" in target:
+        return url_for("support.home")
+    return target
+
+
+def _return_path():
+    """Where the switcher brings the visitor back: this page without language and tracking
+    arguments (all values of repeated ones kept). After a form was sent, and on pages whose address
+    records something, the help center. A view may fix it with `g.language_return`."""
+    fixed = g.get("language_return")
+    if fixed:
+        return fixed
+    if request.method != "GET" or request.endpoint is None or request.endpoint in NO_RETURN_ENDPOINTS:
+        return url_for("support.home")
+    args = [(k, v) for k, v in request.args.items(multi=True) if k not in TRACKING_ARGS]
+    return request.path + ("?" + urlencode(args) if args else "")
+
+
+def chosen_language():
+    """The visitor's language as BCP 47 when they or their browser chose one Tandem speaks (not the
+    English fallback for an unsupported browser language), else None."""
+    if not has_request_context():
+        return None
+    code = _chosen(request.args.get("lang")) or _chosen(session.get(SESSION_KEY))
+    if code:
+        return code
+    user = _signed_in_user()
+    if user is not None and user.locale in _supported():
+        return user.locale
+    return request.accept_languages.best_match(_supported())
 
 
 def interface_language():
@@ -166,16 +218,11 @@ def register_filters(app):
 
     @app.template_global()
     def language_links():
-        """[(code, name, url, current)]: this page in each interface language."""
+        """[(code, name, url, current)]: the switcher's links, each back to this page."""
         current = interface_language()
-        args = {**request.args.to_dict(), **(request.view_args or {})}
-        links = []
-        for code in _supported():
-            try:
-                url = url_for(request.endpoint, **{**args, "lang": code}) if request.endpoint else f"?lang={code}"
-            except Exception:  # noqa: BLE001 - an endpoint that cannot be rebuilt: the root
-                url = f"/?lang={code}"
-            links.append((code, LANGUAGE_NAMES.get(code, code), url, code == current))
-        return links
+        back = _return_path()
+        return [(code, LANGUAGE_NAMES.get(code, code), url_for("set_language", code=code, next=back), code == current)
+                for code in _supported()]
 
     app.before_request(remember_language)
+    app.add_url_rule("/language/<code>", "set_language", set_language)

@@ -148,11 +148,12 @@ def _clean_database(request, app):
 @pytest.fixture(autouse=True)
 def _user_loaded_per_request(app):
     """Requests made inside a test's app context share its `g`, where Flask-Login caches the
-    user; forget it so every request loads its own user, as in production."""
+    user and Flask-Babel the language; forget both so every request picks its own, as in production."""
     from flask import g, request_started
 
     def forget(sender, **extra):
         g.pop("_login_user", None)
+        g.pop("_flask_babel", None)
 
     request_started.connect(forget, app)
     yield

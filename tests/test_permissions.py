@@ -21,6 +21,7 @@ PUBLIC = {
     # Knowledge base: category pages, votes, ticket-form suggestions and their "submitted" beacon.
     "/kb/categories/<slug>", "/kb/articles/<int:article_id>/vote", "/kb/suggest", "/kb/suggest/submitted",
     "/nps/<token>",  # signed one-click NPS links from the survey e-mail
+    "/language/<code>",  # the language switcher at the foot of every page
 }
 
 # Areas by path prefix: who reads, who writes (DESIGN.md's role table).
@@ -142,7 +143,7 @@ def rows(db, make_user, make_org, make_group, make_ticket):
         "token": "not-a-token", "filename": "tandem.css", "attachment_id": attachment.id,
         "calendar_id": calendar.id, "policy_id": policy.id,
         "view_id": view.id, "macro_id": macro.id, "sender_id": blocked.id,
-        "slug": kb_category.slug, "category_id": kb_category.id,
+        "slug": kb_category.slug, "category_id": kb_category.id, "code": "ru",
         "segment_id": segment.id, "profile_id": health_profile.id,
         "topic_id": topic.id, "feedback_id": feedback.id, "vote_id": vote.id,
         "playbook_id": playbook.id, "step_id": pb_step.id, "trigger_id": pb_trigger.id, "run_id": pb_run.id,

@@ -37,7 +37,7 @@ def _charts(figures):
         "nps": {"type": "bar", "labels": [month(m) for m, _s in figures["nps_months"]],
                 "series": [{"label": _("NPS"), "data": [s["nps"] for _m, s in figures["nps_months"]]}]},
         "csat": {"type": "bar", "labels": [month(r["month"]) for r in figures["csat_months"]], "percent": True,
-                 "series": [{"label": _("CSAT % good"), "data": [r["percent"] for r in figures["csat_months"]]}]},
+                 "series": [{"label": _("Good CSAT (%)"), "data": [r["percent"] for r in figures["csat_months"]]}]},
         "times": {"type": "line", "labels": [month(r["month"]) for r in figures["times"]],
                   "series": [{"label": _("First reply (hours)"), "data": [r["first_reply_hours"] for r in figures["times"]]},
                              {"label": _("Resolution (hours)"), "data": [r["resolution_hours"] for r in figures["times"]]}]},

@@ -4,7 +4,7 @@ attachment downloads and the CSAT links.
 The agent side lives in agent_routes.py.
 """
 
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, session, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, send_file, session, url_for
 from flask_babel import get_locale
 from markupsafe import escape
 from flask_babel import gettext as _
@@ -18,7 +18,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from app.core.errors import DomainError
 from app.core.permissions import can_view_ticket, ensure_can_view_ticket
 from app.extensions import db, limiter
-from app.i18n import interface_language
+from app.i18n import chosen_language
 from app.models import Message, Ticket
 from app.support import bp, csat
 from app.support.attachments import attachment_for_viewer, file_path, upload_rules, validate_uploads
@@ -59,9 +59,9 @@ def _blank_request_page():
     for the CSRF token, so it is rendered once per process and language (most of a GET's CPU went
     into rendering the form's widgets; the form itself is built only then). Templates that reload
     (development) are always rendered."""
-    # Other query arguments end up in the page's language links: such a page is not the shared one.
+    g.language_return = request.path  # the form ignores query arguments; so do its language links
     if not current_app.config.get("WTF_CSRF_ENABLED", True) or current_app.jinja_env.auto_reload \
-            or session.get("_flashes") or set(request.args) - {"lang"}:
+            or session.get("_flashes"):
         return _request_page(RequestForm())
     token = generate_csrf()  # what the form's hidden field would carry
     uploads = upload_rules()
@@ -111,7 +111,7 @@ def new_ticket():
     try:
         uploads = validate_uploads(form.attachments.data or [])
         ticket = submit_request(customer, email=form.email.data, name=form.name.data, subject=form.subject.data,
-                                body=form.body.data, uploads=uploads, locale=interface_language())
+                                body=form.body.data, uploads=uploads, locale=chosen_language())
     except DomainError as exc:
         db.session.rollback()
         return _request_page(form, exc.status, _show_error(form, exc))
