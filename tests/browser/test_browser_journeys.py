@@ -62,3 +62,25 @@ def test_agent_signs_in_and_sees_the_ticket_in_the_queue(page, make_user, make_t
     expect(row).to_contain_text("Export is empty")
     row.get_by_role("link", name="Export is empty").click()
     expect(page.locator("h1")).to_contain_text(f"#{ticket.id}")
+
+
+def test_customer_switches_to_russian_and_writes_in_it(page, db):
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    with open(Path(__file__).resolve().parents[2] / "app/translations/ru/LC_MESSAGES/messages.po", "rb") as fh:
+        ru = read_po(fh)
+    page.goto("/tickets/new")
+    page.get_by_role("navigation", name="Language").get_by_role("link", name="Русский").click()
+    expect(page.locator("html")).to_have_attribute("lang", "ru")
+    expect(page.locator("h1")).to_have_text(ru.get("Submit a request").string)
+    # The choice holds on the next pages, and the form is sent in Russian.
+    page.get_by_label(ru.get("Your name").string).fill("Иван Петров")
+    page.get_by_label(ru.get("Your e-mail address").string).fill("ivan@example.ru")
+    page.get_by_label(ru.get("Subject").string).fill("Выгрузка пустая")
+    page.get_by_label(ru.get("How can we help?").string).fill("С понедельника выгрузка CSV без строк.")
+    page.get_by_role("button", name=ru.get("Send the request").string).click()
+    expect(page.locator("html")).to_have_attribute("lang", "ru")
+    mail = db.session.query(OutboundMail).filter_by(to_addr="ivan@example.ru").one()
+    assert mail.subject.startswith(ru.get("We received your request").string)
