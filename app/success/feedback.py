@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, union
 from sqlalchemy.exc import IntegrityError
 
@@ -28,6 +29,8 @@ TITLE_MAX = 200
 DESCRIPTION_MAX = 20_000
 NOTE_MAX = 500
 MAX_ID = 2**31 - 1
+STATUS_NAMES = {"new": _l("New"), "planned": _l("Planned"), "in_progress": _l("In progress"),
+                "shipped": _l("Shipped"), "declined": _l("Declined")}
 
 
 def get_item(item_id):
@@ -105,7 +108,7 @@ def change_status(item, actor, status, note="", now=None):
     _choice(status, FEEDBACK_STATUSES, "status", _("status"))
     note = _clean(note, "note", _("The note"), NOTE_MAX, False)
     if status == item.status:
-        raise DomainError(_("The item is already %(status)s.", status=status), field="status")
+        raise DomainError(_("The item is already %(status)s.", status=str(STATUS_NAMES[status]).lower()), field="status")
     item.history.append(FeedbackStatusChange(old_status=item.status, new_status=status, actor=actor, note=note,
                                              created_at=now))
     item.status = status

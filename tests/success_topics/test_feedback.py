@@ -67,6 +67,8 @@ def test_bad_input_is_refused_and_nothing_is_written(db, staff, orgs):
 def test_status_history_and_shipping_notifies_open_requesters_once(db, item, staff, run_jobs):
     entry = item["item"]
     service.change_status(entry, staff["csm"], "in_progress", note="Sprint 12")
+    with pytest.raises(DomainError, match="already in progress"):
+        service.change_status(entry, staff["csm"], "in_progress")
     with pytest.raises(DomainError):
         service.request_notification(entry, staff["csm"])  # not shipped yet
     service.change_status(entry, staff["csm"], "shipped")
