@@ -169,7 +169,7 @@ def test_the_cached_receipt_page_is_the_rendered_one(client, app, db):
     email = "o'neil&co@acme.example"
     response = submit(client, email=email)
     ticket = db.session.scalars(select(Ticket)).one()
-    with app.test_request_context("/tickets/new"):
+    with app.test_request_context("/tickets/new", method="POST"):  # the receipt answers the POST
         expected = render_template("support/ticket_submitted.html",
                                    receipt={"number": ticket.number, "email": email, "id": ticket.id})
     assert response.get_data(as_text=True) == expected
