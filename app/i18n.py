@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from urllib.parse import urlencode, urlsplit
 
-from flask import abort, current_app, g, has_request_context, redirect, request, session, url_for
+from flask import abort, current_app, has_request_context, redirect, request, session, url_for
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -119,14 +119,22 @@ def _local_path(target):
 def _return_path():
     """Where the switcher brings the visitor back: this page without language and tracking
     arguments (all values of repeated ones kept). After a form was sent, and on pages whose address
-    records something, the help center. A view may fix it with `g.language_return`."""
-    fixed = g.get("language_return")
+    records something, the help center. A view may fix it with `set_language_return`."""
+    fixed = request.environ.get(_RETURN_KEY)
     if fixed:
         return fixed
     if request.method != "GET" or request.endpoint is None or request.endpoint in NO_RETURN_ENDPOINTS:
         return url_for("support.home")
     args = [(k, v) for k, v in request.args.items(multi=True) if k not in TRACKING_ARGS]
     return request.path + ("?" + urlencode(args) if args else "")
+
+
+_RETURN_KEY = "tandem.language_return"
+
+
+def set_language_return(path):
+    """This request's switcher links come back to `path` (a page that ignores its query arguments)."""
+    request.environ[_RETURN_KEY] = path
 
 
 def chosen_language():

@@ -4,7 +4,7 @@ attachment downloads and the CSAT links.
 The agent side lives in agent_routes.py.
 """
 
-from flask import abort, current_app, flash, g, redirect, render_template, request, send_file, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, session, url_for
 from flask_babel import get_locale
 from markupsafe import escape
 from flask_babel import gettext as _
@@ -18,7 +18,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from app.core.errors import DomainError
 from app.core.permissions import can_view_ticket, ensure_can_view_ticket
 from app.extensions import db, limiter
-from app.i18n import chosen_language
+from app.i18n import chosen_language, set_language_return
 from app.models import Message, Ticket
 from app.support import bp, csat
 from app.support.attachments import attachment_for_viewer, file_path, upload_rules, validate_uploads
@@ -59,7 +59,7 @@ def _blank_request_page():
     for the CSRF token, so it is rendered once per process and language (most of a GET's CPU went
     into rendering the form's widgets; the form itself is built only then). Templates that reload
     (development) are always rendered."""
-    g.language_return = request.path  # the form ignores query arguments; so do its language links
+    set_language_return(request.path)  # the form ignores query arguments; so do its language links
     if not current_app.config.get("WTF_CSRF_ENABLED", True) or current_app.jinja_env.auto_reload \
             or session.get("_flashes"):
         return _request_page(RequestForm())
