@@ -58,6 +58,7 @@ SESSION_KEY = "lang"
 NO_RETURN_ENDPOINTS = {"support.csat_rate", "support.csat_comment", "success.nps_answer"}
 # Click and suggestion tracking on article links: counted once, not again per language.
 TRACKING_ARGS = {"s", "sid", "lang"}
+_RETURN_KEY = "tandem.language_return"  # request.environ key of a view's fixed return path
 
 
 def _supported():
@@ -80,15 +81,7 @@ def _signed_in_user():
 def select_locale():
     if not has_request_context():
         return current_app.config.get("BABEL_DEFAULT_LOCALE", "en")
-    # A language picked in the switcher (this request's ?lang=, then the one remembered) beats the
-    # account's setting and the browser's.
-    code = _chosen(request.args.get("lang")) or _chosen(session.get(SESSION_KEY))
-    if code:
-        return _babel_code(code)
-    user = _signed_in_user()
-    if user is not None and user.locale in _supported():
-        return _babel_code(user.locale)
-    return _babel_code(request.accept_languages.best_match(_supported(), default="en"))
+    return _babel_code(chosen_language() or "en")
 
 
 def remember_language():
@@ -129,9 +122,6 @@ def _return_path():
     return request.path + ("?" + urlencode(args) if args else "")
 
 
-_RETURN_KEY = "tandem.language_return"
-
-
 def set_language_return(path):
     """This request's switcher links come back to `path` (a page that ignores its query arguments)."""
     request.environ[_RETURN_KEY] = path
@@ -139,7 +129,8 @@ def set_language_return(path):
 
 def chosen_language():
     """The visitor's language as BCP 47 when they or their browser chose one Tandem speaks (not the
-    English fallback for an unsupported browser language), else None."""
+    English fallback for an unsupported browser language), else None. A language picked in the
+    switcher (this request's ?lang=, then the one remembered) beats the account's and the browser's."""
     if not has_request_context():
         return None
     code = _chosen(request.args.get("lang")) or _chosen(session.get(SESSION_KEY))
