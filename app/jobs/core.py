@@ -77,20 +77,30 @@ _jobs_table = JobRecord.__table__
 _INSERT_JOB = _jobs_table.insert().returning(_jobs_table.c.id)
 
 
-def enqueue_now(name, *args, queue=None):
-    """enqueue() for hot paths: the row is written at once through the session's connection (no
-    unit of work at the commit) and its id returned; same transaction, same dispatch on commit."""
+def job_row(name, *args, queue=None):
+    """The values of a pending job row, for hot paths that write the row themselves (then they hand
+    its id to `written_job`)."""
     _, default_queue = _lookup(name)
     try:
         json.dumps(args)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"job {name!r} takes ids and plain values, not {args!r}") from exc
-    queue = queue or default_queue
+    return {"name": name, "args": list(args), "queue": queue or default_queue, "status": "pending", "attempts": 0,
+            "created_at": utcnow()}
+
+
+def written_job(job_id, queue):
+    """A job row the caller wrote in the session's transaction: dispatched on commit like the others."""
+    _remember(db.session(), job_id, queue)
+
+
+def enqueue_now(name, *args, queue=None):
+    """enqueue() for hot paths: the row is written at once through the session's connection (no
+    unit of work at the commit) and its id returned; same transaction, same dispatch on commit."""
+    row = job_row(name, *args, queue=queue)
     session = db.session()
-    job_id = session.connection().execute(_INSERT_JOB, {
-        "name": name, "args": list(args), "queue": queue, "status": "pending", "attempts": 0,
-        "created_at": utcnow()}).scalar_one()
-    _remember(session, job_id, queue)
+    job_id = session.connection().execute(_INSERT_JOB, row).scalar_one()
+    _remember(session, job_id, row["queue"])
     return job_id
 
 

@@ -2,7 +2,7 @@
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext
-from sqlalchemy import bindparam, func, insert, literal, select
+from sqlalchemy import BigInteger, Boolean, Text, bindparam, cast, func, insert, literal, null, select
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -10,9 +10,9 @@ from app.core.errors import Conflict, DomainError, NotFound
 from app.core.locales import normalize_locale
 from app.extensions import db
 from app.jobs import enqueue
-from app.jobs.core import enqueue_now
-from app.models import (BlockedSender, Group, Message, Organization, OrganizationDomain, Tag, Ticket, TicketEvent,
-                        TicketSearchDocument, User)
+from app.jobs.core import enqueue_now, job_row, written_job
+from app.models import (BlockedSender, Group, JobRecord, Message, Organization, OrganizationDomain, Tag, Ticket,
+                        TicketEvent, TicketSearchDocument, User)
 from app.models.base import utcnow
 from app.support import rules
 from app.support.search import document
@@ -173,55 +173,116 @@ def _as_loaded(model, row_id, row):
     return obj
 
 
-def _insert_loaded(connection, model, values):
-    row_id, row = _insert_row(connection, model, values)
-    return _as_loaded(model, row_id, row)
+class _NewRequester:
+    """Stands for the id of the requester written in the same statement (not known before)."""
 
 
-_PG_TICKET_ROWS = None
+NEW_REQUESTER = _NewRequester()
+_JSON_ARG_TYPES = {bool: Boolean, int: BigInteger, str: Text}
+_PG_TICKET_ROWS = {}
 
 
-def _pg_ticket_statement():
-    """PostgreSQL: the ticket, its message, search document and "created" event in one statement
-    (data-modifying CTEs), returning the ticket's and the message's ids."""
-    global _PG_TICKET_ROWS
-    if _PG_TICKET_ROWS is None:
-        def binds(model, prefix, skip=()):
-            return {c.key: bindparam(f"{prefix}_{c.key}", type_=c.type) for c in model.__table__.columns
-                    if c.key != "id" and c.key not in skip}
+def _pg_ticket_statement(user_refs, job_shapes):
+    """PostgreSQL: a new requester (when `user_refs`, the parameters that take its id, is not None),
+    the ticket, its message, search document, "created" event and job rows (`job_shapes`: the types
+    of each job's arguments after the ticket id) in one statement of data-modifying CTEs. One row:
+    ticket id, message id, requester id or None, then the jobs' ids."""
+    key = (user_refs, job_shapes)
+    statement = _PG_TICKET_ROWS.get(key)
+    if statement is not None:
+        return statement
 
-        tickets = insert(Ticket.__table__).values(binds(Ticket, "t")).returning(Ticket.__table__.c.id).cte("t")
+    def binds(model, prefix, skip=()):
+        values = {c.key: bindparam(f"{prefix}_{c.key}", type_=c.type) for c in model.__table__.columns
+                  if c.key != "id" and c.key not in skip}
+        for name in user_refs or ():
+            if name.startswith(f"{prefix}_"):
+                values[name[len(prefix) + 1:]] = select(users.c.id).scalar_subquery()
+        return values
 
-        def follow(model, prefix):
-            values = binds(model, prefix, skip=("ticket_id",))
-            names = ["ticket_id", *values]
-            return insert(model.__table__).from_select(names, select(tickets.c.id, *values.values()))
+    users = None
+    if user_refs is not None:
+        users = insert(User.__table__).values(binds(User, "u")).returning(User.__table__.c.id).cte("u")
+    tickets = insert(Ticket.__table__).values(binds(Ticket, "t")).returning(Ticket.__table__.c.id).cte("t")
 
-        messages = follow(Message, "m").returning(Message.__table__.c.id).cte("m")
-        documents = follow(TicketSearchDocument, "s").cte("s")
-        events = follow(TicketEvent, "e").cte("e")
-        _PG_TICKET_ROWS = select(tickets.c.id, messages.c.id).select_from(tickets).join(messages, literal(True)) \
-            .add_cte(documents, events)
-    return _PG_TICKET_ROWS
+    def follow(model, prefix):
+        values = binds(model, prefix, skip=("ticket_id",))
+        names = ["ticket_id", *values]
+        return insert(model.__table__).from_select(names, select(tickets.c.id, *values.values()))
+
+    messages = follow(Message, "m").returning(Message.__table__.c.id).cte("m")
+    documents = follow(TicketSearchDocument, "s").cte("s")
+    events = follow(TicketEvent, "e").cte("e")
+    statement = select(tickets.c.id, messages.c.id, users.c.id if users is not None else null()) \
+        .select_from(tickets).join(messages, literal(True)).add_cte(documents, events)
+    if users is not None:
+        statement = statement.join(users, literal(True))
+    previous = None
+    for n, types in enumerate(job_shapes):
+        values = binds(JobRecord, f"j{n}", skip=("args",))
+        args = func.json_build_array(
+            tickets.c.id, *(cast(bindparam(f"j{n}_a{i}"), _JSON_ARG_TYPES[t]) for i, t in enumerate(types)))
+        source = select(args, *values.values()).select_from(tickets)
+        if previous is not None:  # read after the job before it: the ids keep the jobs' order
+            source = source.join(previous, literal(True))
+        previous = insert(JobRecord.__table__).from_select(["args", *values], source) \
+            .returning(JobRecord.__table__.c.id).cte(f"j{n}")
+        statement = statement.add_columns(previous.c.id).join(previous, literal(True))
+    _PG_TICKET_ROWS[key] = statement
+    return statement
 
 
-def _write_ticket_rows(connection, ticket_values, message_values, document_values, event_values):
-    """Insert the four rows of a new ticket; returns (ticket, message) as loaded instances."""
+def _with_requester(values, requester_id):
+    return {k: requester_id if v is NEW_REQUESTER else v for k, v in values.items()}
+
+
+def _write_ticket_rows(connection, user_values, ticket_values, message_values, document_values, event_values,
+                       jobs):
+    """Insert a new ticket's rows, and its requester's when `user_values` is given (values that
+    are NEW_REQUESTER take the new requester's id), and its `jobs` [(name, args after the ticket
+    id)]. Returns (requester or None, ticket, message) as loaded instances."""
     ticket_row = _full_row(Ticket, ticket_values)
     if connection.dialect.name == "postgresql":
-        message_row = _full_row(Message, message_values)
-        params = {f"t_{k}": v for k, v in ticket_row.items()}
-        for prefix, row in (("m", message_row), ("s", _full_row(TicketSearchDocument, document_values)),
-                            ("e", _full_row(TicketEvent, event_values))):
-            params.update((f"{prefix}_{k}", v) for k, v in row.items() if k != "ticket_id")
-        ticket_id, message_id = connection.execute(_pg_ticket_statement(), params).one()
+        rows = {"t": ticket_row, "m": _full_row(Message, message_values),
+                "s": _full_row(TicketSearchDocument, document_values), "e": _full_row(TicketEvent, event_values)}
+        if user_values is not None:
+            rows["u"] = _full_row(User, user_values)
+        params, user_refs = {}, []
+        for prefix, row in rows.items():
+            for k, v in row.items():
+                if v is NEW_REQUESTER:
+                    user_refs.append(f"{prefix}_{k}")
+                elif k != "ticket_id":
+                    params[f"{prefix}_{k}"] = v
+        queues = []
+        for n, (name, args) in enumerate(jobs):
+            row = _full_row(JobRecord, job_row(name, 0, *args))  # 0: the ticket id, known in the statement
+            del row["args"]
+            params.update((f"j{n}_{k}", v) for k, v in row.items())
+            params.update((f"j{n}_a{i}", v) for i, v in enumerate(args))
+            queues.append(row["queue"])
+        shapes = tuple(tuple(type(v) for v in args) for _name, args in jobs)
+        statement = _pg_ticket_statement(tuple(user_refs) if user_values is not None else None, shapes)
+        ticket_id, message_id, user_id, *job_ids = connection.execute(statement, params).one()
+        for job_id, queue in zip(job_ids, queues):
+            written_job(job_id, queue)
+        message_row = _with_requester(rows["m"], user_id)
         message_row["ticket_id"] = ticket_id
+        user_row = rows.get("u")
     else:
-        ticket_id, ticket_row = _insert_row(connection, Ticket, ticket_values)
-        message_id, message_row = _insert_row(connection, Message, {"ticket_id": ticket_id, **message_values})
+        user_id = user_row = None
+        if user_values is not None:
+            user_id, user_row = _insert_row(connection, User, user_values)
+        ticket_id, ticket_row = _insert_row(connection, Ticket, _with_requester(ticket_values, user_id))
+        message_id, message_row = _insert_row(
+            connection, Message, {"ticket_id": ticket_id, **_with_requester(message_values, user_id)})
         _insert_row(connection, TicketSearchDocument, {"ticket_id": ticket_id, **document_values})
-        _insert_row(connection, TicketEvent, {"ticket_id": ticket_id, **event_values})
-    return _as_loaded(Ticket, ticket_id, ticket_row), _as_loaded(Message, message_id, message_row)
+        _insert_row(connection, TicketEvent, {"ticket_id": ticket_id, **_with_requester(event_values, user_id)})
+        for name, args in jobs:
+            enqueue_now(name, ticket_id, *args)
+    requester = _as_loaded(User, user_id, user_row) if user_row is not None else None
+    ticket = _as_loaded(Ticket, ticket_id, _with_requester(ticket_row, user_id))
+    return requester, ticket, _as_loaded(Message, message_id, message_row)
 
 
 def create_ticket(
@@ -269,7 +330,7 @@ def create_ticket(
 
         raise BlockedSenderError(gettext("We cannot accept requests from this e-mail address."), field="email")
     org = organization_by_name(organization) if isinstance(organization, str) else organization
-    requester = None
+    requester = new_requester = None
     if requester_email:
         if bad_address is not None:
             raise bad_address
@@ -280,12 +341,11 @@ def create_ticket(
         else:
             if org is None and domain_org_id is not None:
                 org = db.session.get(Organization, domain_org_id)
-            requester = _insert_loaded(connection, User, {
+            new_requester = {
                 "email": address, "name": (requester_name or "").strip()[:200], "role": "customer",
                 "organization_id": org.id if org is not None else None, "created_at": now,
                 "locale": normalize_locale(requester_locale) if requester_locale else None,
-            })
-            set_committed_value(requester, "organization", org)
+            }
     elif actor is not None and not actor.is_staff:
         requester = actor
     if org is None and requester is not None:
@@ -293,18 +353,27 @@ def create_ticket(
     created = created_at or now
     subject = subject or rules.subject_from_body(body)
     text = document(subject, body)  # public and full documents: no internal note yet
-    who = actor or requester
-    ticket, message = _write_ticket_rows(connection, {
+    requester_id = NEW_REQUESTER if new_requester is not None else requester.id if requester is not None else None
+    has_requester = requester_id is not None
+    jobs = [("support.ticket_created", (bool(notify and has_requester),))]
+    from app.success.jobs import attach_on_arrival  # the success module builds on this one
+
+    if attach_on_arrival():
+        jobs.append(("success.embed_ticket", ()))  # topic mining: store its vector, attach it to a topic
+    written, ticket, message = _write_ticket_rows(connection, new_requester, {
         "subject": subject, "status": "new", "priority": prio,
-        "channel": channel, "language": lang, "requester_id": requester.id if requester is not None else None,
+        "channel": channel, "language": lang, "requester_id": requester_id,
         "organization_id": org.id if org is not None else None, "created_at": created, "updated_at": created,
     }, {
-        "author_id": requester.id if requester is not None else None, "body": body,
+        "author_id": requester_id, "body": body,
         "public": True, "via": channel, "created_at": created,
     }, {"public_text": text, "full_text": text}, {
-        "actor_id": who.id if who is not None else None, "kind": "created", "new_value": "new",
+        "actor_id": actor.id if actor is not None else requester_id, "kind": "created", "new_value": "new",
         "created_at": created, "data": {"channel": channel, "priority": rules.PRIORITY_NAMES[prio]},
-    })
+    }, jobs)
+    if written is not None:
+        requester = written
+        set_committed_value(requester, "organization", org)
     # Known already: hooks and callers reading these need no query.
     for name, value in (("requester", requester), ("organization", org), ("group", None), ("assignee", None),
                         ("tags", []), ("messages", [message]), ("follow_up_of", None)):
@@ -312,11 +381,6 @@ def create_ticket(
     for name, value in (("ticket", ticket), ("author", requester), ("attachments", [])):
         set_committed_value(message, name, value)
     sla.ticket_created(ticket, now)
-    enqueue_now("support.ticket_created", ticket.id, bool(notify and requester is not None))
-    from app.success.jobs import attach_on_arrival  # the success module builds on this one
-
-    if attach_on_arrival():
-        enqueue_now("success.embed_ticket", ticket.id)  # topic mining: store its vector, attach it to a topic
     return ticket
 
 
