@@ -6,7 +6,8 @@ benchmark feeds the same functions directly. Signals, fused per query:
 - multilingual-e5-small and USE-multilingual cosine between the query and each passage of the
   article (title, then its lines/sentences), the article taking its best passage. e5 vectors are
   centred per language (mean of hand-written parallel sentences, `app.nlp.centres`) so a Russian
-  question is not pulled towards Russian articles merely for being Russian.
+  question is not pulled towards Russian articles merely for being Russian. Chinese is encoded in
+  Simplified characters (`app.nlp.script`).
 """
 
 import functools
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.nlp import centres, encoders
+from app.nlp import centres, encoders, script
 from app.nlp.lang import base_language, detect
 from app.nlp.text import tokenize
 
@@ -92,16 +93,16 @@ class Entry:
 def build_entries(docs):
     """docs: iterable of (article_id, title, body, locale) → list of Entry, encoded in one batch."""
     docs = list(docs)
+    languages = [base_language(locale) or detect(f"{title} {body}") for _id, title, body, locale in docs]
     all_passages, spans = [], []
-    for _id, title, body, _locale in docs:
-        ps = passages(title, body)
+    for (_id, title, body, _locale), language in zip(docs, languages):
+        ps = [script.for_encoder(p, language) for p in passages(title, body)]
         spans.append((len(all_passages), len(all_passages) + len(ps)))
         all_passages.extend(ps)
     e5 = encoders.e5_query(all_passages)
     use = encoders.use(all_passages)
     entries = []
-    for (article_id, title, body, locale), (a, b) in zip(docs, spans):
-        language = base_language(locale) or detect(f"{title} {body}")
+    for (article_id, title, body, locale), language, (a, b) in zip(docs, languages, spans):
         # The title counts twice in the word index: it is what the article is about.
         terms_t, grams_t = tokenize(title, language)
         terms_b, grams_b = tokenize(body, language)
@@ -152,12 +153,19 @@ class _Bm25:
 
 
 @functools.lru_cache(maxsize=2048)
-def _encode_query(query):
+def _encode_query(query, language):
     """(e5, USE) vectors of a query. Encoding is most of a search's time, and the same text comes
     back often: a suggestion followed by the search, popular questions, a page reloaded."""
-    e5, use = encoders.e5_query([query])[0], encoders.use([query])[0]
+    text = script.for_encoder(query, language)
+    e5, use = encoders.e5_query([text])[0], encoders.use([text])[0]
     e5.flags.writeable = use.flags.writeable = False
     return e5, use
+
+
+def encode_queries(queries, languages):
+    """(e5, USE) rows for many queries at once, encoded as a search encodes one (benchmarks)."""
+    texts = [script.for_encoder(q, lang) for q, lang in zip(queries, languages)]
+    return encoders.e5_query(texts), encoders.use(texts)
 
 
 def _unit(x):
@@ -230,7 +238,7 @@ class Corpus:
 
     def _query_vectors(self, query, language, vectors):
         if vectors is None:
-            vectors = _encode_query(query)
+            vectors = _encode_query(query, language)
         q_e5 = _unit(centres.centre_rows(vectors[0][None, :], [language])[0] - self.e5_mean)
         q_use = _unit(np.asarray(vectors[1], dtype=np.float32) - self.use_mean)
         return q_e5, q_use

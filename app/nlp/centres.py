@@ -2,8 +2,12 @@
 
 multilingual-e5 vectors carry a strong "which language" component; subtracting the language's
 mean (then re-normalising) lets a Russian question land next to the English article that answers
-it. The means ship precomputed in `centres.npz` (regenerate: `python -m app.nlp.centres`); if the
-file is missing or was made from other sentences they are computed once per process (~3 s).
+it. The sentences are encoded as the search encodes text (Chinese in Simplified characters,
+`app.nlp.script`), so Traditional and Simplified Chinese share one mean, "zh".
+
+The means ship precomputed in `centres.npz`; regenerate it after changing the sentences or the
+encoder with `python -m app.nlp.centres`. If the file is missing or was made from other sentences
+they are computed once per process (~30 s).
 """
 
 import hashlib
@@ -13,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from app.nlp import encoders
+from app.nlp import encoders, script
+from app.nlp.lang import base_language
 from app.nlp.reference import SENTENCES
 
 PATH = Path(__file__).with_name("centres.npz")
@@ -22,17 +27,18 @@ _means = None
 
 
 def _fingerprint():
-    return hashlib.sha256(json.dumps(SENTENCES, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
+    # The script conversion changes the vectors as much as the sentences do.
+    settings = {"sentences": SENTENCES, "script": "zh-t2s"}
+    return hashlib.sha256(json.dumps(settings, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
 
 
 def _compute():
-    per_locale = {loc: encoders.e5_query(texts).mean(axis=0) for loc, texts in SENTENCES.items()}
-    means = {
-        "en": per_locale["en"], "ru": per_locale["ru"], "bg": per_locale["bg"], "ja": per_locale["ja"],
-        # Traditional and Simplified share the code "zh" once detected from the script.
-        "zh": (per_locale["zh-Hant"] + per_locale["zh-Hans"]) / 2,
-    }
-    return {k: v.astype(np.float32) for k, v in means.items()}
+    by_language = {}
+    for loc, texts in SENTENCES.items():
+        language = base_language(loc)
+        rows = encoders.e5_query([script.for_encoder(t, language) for t in texts])
+        by_language.setdefault(language, []).append(rows.mean(axis=0))
+    return {lang: np.mean(rows, axis=0).astype(np.float32) for lang, rows in by_language.items()}
 
 
 def means():

@@ -65,6 +65,21 @@ def test_question_in_another_language_finds_english_only_article(faq, query):
     assert titles(engine.search(query, locale="ru"))[0] == "Reset your password"
 
 
+@pytest.mark.parametrize("query", [
+    "Искам да проследя доставката си.",        # Bulgarian
+    "我的包裹現在在哪裡？我想查詢配送進度。",  # Traditional Chinese
+])
+def test_delivery_question_in_another_language_finds_english_only_article(faq, query):
+    assert titles(engine.search(query))[0] == "Tracking your delivery"
+
+
+def test_traditional_chinese_question_finds_simplified_article(faq, make_article):
+    make_article("如何重置密码", "在登录页面点击“忘记密码”，我们会把重置链接发送到您的电子邮箱。", locale="zh-Hans")
+    make_article("退款需要多久", "取消订单后，款项会在五个工作日内退回您的信用卡。", locale="zh-Hans")
+    assert titles(engine.search("我忘記密碼了，要怎麼重新設定？", locale="zh-Hant"))[0] == "如何重置密码"
+    assert titles(engine.search("退款什麼時候會退回我的信用卡？", locale="zh-Hant"))[0] == "退款需要多久"
+
+
 def test_cross_lingual_refund_question(faq):
     assert titles(engine.search("Когда мне вернут деньги за отменённый заказ?", locale="ru"))[0] == \
         "Refunds for cancelled orders"
