@@ -182,19 +182,22 @@ _JSON_ARG_TYPES = {bool: Boolean, int: BigInteger, str: Text}
 _PG_TICKET_ROWS = {}
 
 
-def _pg_ticket_statement(user_refs, job_shapes):
+def _pg_ticket_statement(names, user_refs, job_shapes):
     """PostgreSQL: a new requester (when `user_refs`, the parameters that take its id, is not None),
     the ticket, its message, search document, "created" event and job rows (`job_shapes`: the types
     of each job's arguments after the ticket id) in one statement of data-modifying CTEs. One row:
-    ticket id, message id, requester id or None, then the jobs' ids."""
-    key = (user_refs, job_shapes)
+    ticket id, message id, requester id or None, then the jobs' ids. `names`: the parameters given;
+    other columns are left NULL (none has a server default), which keeps the parameters few enough
+    for psycopg to cache the parsed query (at most 50)."""
+    key = (names, user_refs, job_shapes)
     statement = _PG_TICKET_ROWS.get(key)
     if statement is not None:
         return statement
+    given = set(names)
 
     def binds(model, prefix, skip=()):
         values = {c.key: bindparam(f"{prefix}_{c.key}", type_=c.type) for c in model.__table__.columns
-                  if c.key != "id" and c.key not in skip}
+                  if f"{prefix}_{c.key}" in given and c.key not in skip}
         for name in user_refs or ():
             if name.startswith(f"{prefix}_"):
                 values[name[len(prefix) + 1:]] = select(users.c.id).scalar_subquery()
@@ -252,17 +255,17 @@ def _write_ticket_rows(connection, user_values, ticket_values, message_values, d
             for k, v in row.items():
                 if v is NEW_REQUESTER:
                     user_refs.append(f"{prefix}_{k}")
-                elif k != "ticket_id":
+                elif k != "ticket_id" and v is not None:
                     params[f"{prefix}_{k}"] = v
         queues = []
         for n, (name, args) in enumerate(jobs):
             row = _full_row(JobRecord, job_row(name, 0, *args))  # 0: the ticket id, known in the statement
             del row["args"]
-            params.update((f"j{n}_{k}", v) for k, v in row.items())
+            params.update((f"j{n}_{k}", v) for k, v in row.items() if v is not None)
             params.update((f"j{n}_a{i}", v) for i, v in enumerate(args))
             queues.append(row["queue"])
         shapes = tuple(tuple(type(v) for v in args) for _name, args in jobs)
-        statement = _pg_ticket_statement(tuple(user_refs) if user_values is not None else None, shapes)
+        statement = _pg_ticket_statement(tuple(params), tuple(user_refs) if user_values is not None else None, shapes)
         ticket_id, message_id, user_id, *job_ids = connection.execute(statement, params).one()
         for job_id, queue in zip(job_ids, queues):
             written_job(job_id, queue)
