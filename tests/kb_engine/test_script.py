@@ -1,9 +1,10 @@
-"""What the encoders are given, and the language means computed from it."""
+"""What the encoders are given, and the parallel sentences that align their languages."""
 
 import numpy as np
 import pytest
 
 from app.nlp import centres, script
+from app.nlp.reference import LOCALES, SENTENCES
 
 
 def test_traditional_chinese_is_encoded_in_simplified_characters():
@@ -20,6 +21,13 @@ def test_traditional_chinese_is_encoded_in_simplified_characters():
 ])
 def test_other_text_is_left_as_written(text, language):
     assert script.for_encoder(text, language) == text
+
+
+def test_reference_sentences_are_parallel():
+    assert tuple(SENTENCES) == LOCALES
+    assert len({len(rows) for rows in SENTENCES.values()}) == 1
+    for rows in SENTENCES.values():
+        assert all(row.strip() for row in rows) and len(set(rows)) == len(rows)
 
 
 def test_shipped_centres_match_the_reference_sentences():
