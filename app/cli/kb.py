@@ -1,4 +1,4 @@
-"""`flask kb import` and `flask kb search` (contracts in DESIGN.md)."""
+"""`flask kb import` and `flask kb search` (contracts in DESIGN.md), and `flask kb reindex`."""
 
 import io
 import json
@@ -15,7 +15,7 @@ from app.extensions import db
 
 log = logging.getLogger(__name__)
 
-kb = AppGroup("kb", help="Knowledge base: import articles, search.")
+kb = AppGroup("kb", help="Knowledge base: import articles, search, rebuild the search index.")
 
 
 @kb.command("import")
@@ -104,6 +104,15 @@ def search_command(query, locale, limit, as_json):
         click.echo(json.dumps(results, ensure_ascii=False))
         sys.stdout.flush()
         db.session.rollback()  # end the read transaction so each query sees the current index
+
+
+@kb.command("reindex")
+def reindex_command():
+    """Rebuild every article's search entry: once after an upgrade that changes how articles are
+    encoded (the release notes say when). Prints `indexed N`."""
+    from app.kb import engine
+
+    click.echo(f"indexed {engine.reindex_all()}")
 
 
 def register(app):

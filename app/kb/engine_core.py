@@ -269,16 +269,22 @@ class Corpus:
 
     def _shortlisted_fused(self, query, language, vectors, weights, boost, allowed):
         """Fused scores, exact for the SHORTLIST best articles by their whole-article vectors (on
-        their principal axes); the others are not candidates (-inf)."""
+        their principal axes), with and without the locale boost; the others are not candidates
+        (-inf)."""
         q_e5, q_use = self._query_vectors(query, language, vectors)
         lexical = self._lexical(query, language)
         signals = {**lexical, "e5": self.coarse_e5 @ (self.axes_e5.T @ q_e5),
                    "use": self.coarse_use @ (self.axes_use.T @ q_use)}
-        coarse = self.fuse(signals, weights) + boost
+        coarse = self.fuse(signals, weights)
         if allowed is not None:
             coarse = np.where(allowed, coarse, -np.inf)
         k = min(SHORTLIST, self.n)
-        picked = np.argpartition(-coarse, k - 1)[:k] if k < self.n else np.arange(self.n)
+        if k < self.n:
+            # The best with the searcher's language boost and the best without it, so the boost
+            # reorders the results but never pushes a better article in another language out.
+            picked = np.union1d(np.argpartition(-coarse, k - 1)[:k], np.argpartition(-(coarse + boost), k - 1)[:k])
+        else:
+            picked = np.arange(self.n)
         counts = self.counts[picked].astype(np.int64)
         starts = np.repeat(self.starts[picked] - np.cumsum(counts) + counts, counts)
         rows = starts + np.arange(int(counts.sum()))
@@ -317,7 +323,8 @@ class Corpus:
         if not query.strip() or not self.n or limit <= 0:
             return []
         language = detect(query)
-        if language is None:
+        if language is None or (language == "zh" and base_language(locale) == "ja"):
+            # Kanji alone reads as Chinese to the detector; a Japanese searcher wrote Japanese.
             language = base_language(locale)
         searcher = (locale or "").lower()
         boost = LOCALE_BOOST * self._language_mask(base_language(searcher)) if searcher else 0.0

@@ -20,10 +20,14 @@ from pathlib import Path
 
 import numpy as np
 
+# Names the arithmetic: anything derived from e5 vectors and kept (shipped language means) says
+# which it came from.
+RECIPE = "e5-small-u8/1"
 QK = 32  # weights per 4-bit block
 META = "\u2581"
 PREFIX = {True: "query: ", False: "passage: "}
 WORD_CACHE = 200_000  # segmented words kept per process
+CACHED_WORD = 24  # characters: longer "words" (a whole Chinese or Japanese sentence) are rarely seen twice
 _SPACES = re.compile(" {2,}")
 
 
@@ -89,9 +93,10 @@ class Tokenizer:
             ids = cache.get(word)
             if ids is None:
                 ids = self._viterbi(word)
-                if len(cache) >= WORD_CACHE:
-                    cache.clear()
-                cache[word] = ids
+                if len(word) <= CACHED_WORD:
+                    if len(cache) >= WORD_CACHE:
+                        cache.clear()
+                    cache[word] = ids
             out.extend(ids)
         return out
 

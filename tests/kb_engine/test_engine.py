@@ -223,3 +223,16 @@ def test_equal_scores_rank_in_index_order():
     words = {"terms": 1.0}  # word matches alone: the six copies score exactly the same
     assert [i for i, _ in corpus.rank("forgot password", locale="en", limit=3, weights=words)] == [0, 1, 2]
     assert [i for i, _ in corpus.rank("forgot password", locale="en", limit=10, weights=words)] == list(range(6))
+
+
+def test_kanji_only_query_from_a_japanese_searcher_is_read_as_japanese(faq, make_article, monkeypatch):
+    from app.kb import engine_core
+
+    make_article("領収書の発行", "注文履歴の画面から領収書を発行できます。", locale="ja")
+    seen = []
+    convert = engine_core.script.for_encoder
+    monkeypatch.setattr(engine_core.script, "for_encoder", lambda text, lang: seen.append(lang) or convert(text, lang))
+    engine_core._encode_query.cache_clear()
+    hits = engine.search("領収書発行", locale="ja")
+    assert seen == ["ja"]  # not converted to Simplified Chinese
+    assert titles(hits)[0] == "領収書の発行"
