@@ -230,3 +230,26 @@ def test_a_combined_rq_job_runs_every_row(app, monkeypatch):
         db.session.commit()
     assert ran == [1, 2] and statuses == ["done", "done"]
 
+
+
+def test_two_first_requests_from_one_new_address_at_once_both_get_stored(client, db, monkeypatch):
+    """The second one looked the address up before the first one's requester was committed."""
+    from app.support import services
+
+    assert submit(client).status_code == 200
+    real = services.sender_facts
+    calls = []
+
+    def stale_lookup(connection, address):
+        calls.append(address)
+        blocked, _user_id, org_id = real(connection, address)
+        return (blocked, None, org_id) if len(calls) == 1 else (blocked, _user_id, org_id)
+
+    monkeypatch.setattr(services, "sender_facts", stale_lookup)
+    response = submit(client, subject="Export still empty")
+    assert response.status_code == 200
+    assert len(calls) == 2
+    user = db.session.scalars(select(User)).one()
+    assert sorted(t.subject for t in db.session.scalars(select(Ticket))) == ["Export is empty", "Export still empty"]
+    assert {t.requester_id for t in db.session.scalars(select(Ticket))} == {user.id}
+    assert count(db, Message) == 2
