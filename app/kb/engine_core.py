@@ -160,7 +160,7 @@ def _encode_query(query, language):
     """(e5, USE) vectors of a query. Encoding is most of a search's time, and the same text comes
     back often: a suggestion followed by the search, popular questions, a page reloaded."""
     text = script.for_encoder(query, language)
-    e5, use = encoders.e5_query([text])[0], encoders.use([text])[0]
+    e5, use = (rows[0] for rows in encoders.e5_query_and_use([text]))
     e5.flags.writeable = use.flags.writeable = False
     return e5, use
 

@@ -93,3 +93,24 @@ def use(texts):
     if not texts:
         return np.zeros((0, USE_DIM), np.float32)
     return _rows(_use_model().encode(_clean(texts)), USE_DIM)
+
+
+_beside = None
+
+
+def e5_query_and_use(texts):
+    """(e5_query(texts), use(texts)). For a query or a new ticket the two run at once, e5 on a
+    helper thread (ONNX Runtime lets go of the GIL), so the answer waits for the slower one only."""
+    global _beside
+    texts = list(texts)
+    if len(texts) >= BATCH_MIN:
+        return e5_query(texts), use(texts)
+    if _beside is None:
+        with _lock:
+            if _beside is None:
+                from concurrent.futures import ThreadPoolExecutor
+
+                _beside = ThreadPoolExecutor(1, thread_name_prefix="tandem-e5")
+    e5 = _beside.submit(e5_query, texts)
+    vectors = use(texts)
+    return e5.result(), vectors

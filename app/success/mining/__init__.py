@@ -54,12 +54,12 @@ def ticket_text(subject: str | None, first_message: str | None) -> str:
 
 def embed_tickets(texts: list[str], languages: list[str | None]) -> np.ndarray:
     """Raw stored vectors (n, VECTOR_DIM) float32: [e5 | USE], each part unit length."""
-    from app.nlp.encoders import e5_query, use
+    from app.nlp.encoders import e5_query_and_use
 
     texts = [t or "" for t in texts]
     if not texts:
         return np.zeros((0, VECTOR_DIM), np.float32)
-    return np.concatenate([e5_query(texts), use(texts)], axis=1).astype(np.float32)
+    return np.concatenate(e5_query_and_use(texts), axis=1).astype(np.float32)
 
 
 @dataclass
