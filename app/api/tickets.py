@@ -22,7 +22,7 @@ from app.core.permissions import can, ensure_can_view_ticket
 from app.extensions import db
 from app.models import Ticket
 from app.models.base import utcnow
-from app.support.services import add_message, create_ticket, normalize_email, update_ticket
+from app.support.services import add_message, create_ticket_first_in_transaction, normalize_email, update_ticket
 
 MAX_ID = 2**31 - 1  # ids beyond the column's range are simply not found (PostgreSQL would raise)
 
@@ -100,7 +100,8 @@ class Tickets(MethodView):
     @bp.response(201, TicketSchema)
     def post(self, args):
         user = api_user()
-        ticket = create_ticket(user, channel="api", now=utcnow(), **_creation_values(user, args))
+        ticket = create_ticket_first_in_transaction(user, channel="api", now=utcnow(),
+                                                    **_creation_values(user, args))
         db.session.commit()
         return ticket, 201, _etag(ticket)
 

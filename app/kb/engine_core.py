@@ -102,8 +102,7 @@ def build_entries(docs):
         ps = [script.for_encoder(p, language) for p in passages(title, body)]
         spans.append((len(all_passages), len(all_passages) + len(ps)))
         all_passages.extend(ps)
-    e5 = encoders.e5_query(all_passages)
-    use = encoders.use(all_passages)
+    e5, use = encoders.e5_query_and_use(all_passages)
     entries = []
     for (article_id, title, body, locale), language, (a, b) in zip(docs, languages, spans):
         # The title counts twice in the word index: it is what the article is about.
@@ -167,8 +166,7 @@ def _encode_query(query, language):
 
 def encode_queries(queries, languages):
     """(e5, USE) rows for many queries at once, encoded as a search encodes one (benchmarks)."""
-    texts = [script.for_encoder(q, lang) for q, lang in zip(queries, languages)]
-    return encoders.e5_query(texts), encoders.use(texts)
+    return encoders.e5_query_and_use([script.for_encoder(q, lang) for q, lang in zip(queries, languages)])
 
 
 def _unit(x):

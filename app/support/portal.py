@@ -4,14 +4,13 @@ Like every service they take `now`, flush and never commit; the view commits onc
 """
 
 from flask_babel import gettext as _
-from sqlalchemy.exc import IntegrityError
 
 from app.core.errors import DomainError, Forbidden
-from app.extensions import db
 from app.models.base import utcnow
 from app.support import rules
 from app.support.attachments import store_attachments
-from app.support.services import add_message, change_status, create_ticket, record_event
+from app.support.services import (add_message, change_status, create_ticket, create_ticket_first_in_transaction,
+                                  record_event)
 from app.support.spam import BlockedSenderError
 
 
@@ -23,20 +22,11 @@ def submit_request(customer, *, email, name="", subject="", body, uploads=(), lo
     """
     now = now or utcnow()
     address = customer.email if customer is not None else email
-
-    def create():
-        return create_ticket(customer, body=body, subject=subject, requester_email=address,
-                             requester_name=name or "", requester_locale=locale, channel="web", now=now)
-
     try:
         # create_ticket refuses blocked senders before it writes anything.
-        try:
-            ticket = create()
-        except IntegrityError:
-            # Two first requests from one new address at the same moment: the other one has just
-            # created the requester. Nothing of this one was kept; written again, it finds them.
-            db.session.rollback()
-            ticket = create()
+        ticket = create_ticket_first_in_transaction(
+            customer, body=body, subject=subject, requester_email=address, requester_name=name or "",
+            requester_locale=locale, channel="web", now=now)
     except BlockedSenderError:
         return None
     if uploads:

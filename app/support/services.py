@@ -3,6 +3,7 @@
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.core.errors import Conflict, DomainError, NotFound
@@ -203,6 +204,18 @@ def create_ticket(
         set_committed_value(message, name, value)
     sla.ticket_created(ticket, now)
     return ticket
+
+
+def create_ticket_first_in_transaction(*args, **kwargs):
+    """create_ticket for a caller that has written nothing else in this transaction yet: when a
+    request from the same new address created the requester a moment before (its insert then
+    fails on the unique e-mail), the transaction is rolled back and the ticket written again,
+    finding that requester, instead of failing."""
+    try:
+        return create_ticket(*args, **kwargs)
+    except IntegrityError:
+        db.session.rollback()
+        return create_ticket(*args, **kwargs)
 
 
 def get_ticket(ticket_id):

@@ -144,3 +144,24 @@ def test_anonymous_requests_are_limited_by_address(limited_client, error_of):
     for _ in range(3):
         assert limited_client.get("/api/v1/kb/search?q=x").status_code == 200
     assert error_of(limited_client.get("/api/v1/kb/search?q=x"), 429)["code"] == "rate_limited"
+
+
+def test_two_first_tickets_for_one_new_requester_at_once_are_both_stored(client, db, token_for, monkeypatch):
+    """The second one looked the address up before the first one's requester was committed."""
+    from app.support import services
+
+    _, headers = token_for("agent")
+    ticket = {"subject": "Invoice missing", "body": "Where is my invoice?", "requester_email": "ana@acme.example"}
+    assert client.post("/api/v1/tickets", headers=headers, json=ticket).status_code == 201
+    real, calls = services.sender_facts, []
+
+    def stale_lookup(connection, address):
+        calls.append(address)
+        blocked, user_id, org_id = real(connection, address)
+        return (blocked, None if len(calls) == 1 else user_id, org_id)
+
+    monkeypatch.setattr(services, "sender_facts", stale_lookup)
+    response = client.post("/api/v1/tickets", headers=headers, json={**ticket, "subject": "Invoice still missing"})
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["requester_email"] == "ana@acme.example"
+    assert db.session.scalar(db.select(db.func.count()).select_from(Ticket)) == 2

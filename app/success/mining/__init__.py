@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from app.nlp.e5 import RECIPE as E5_RECIPE
+
 from . import space
 from . import cluster
 from .describe import background, describe
@@ -34,8 +36,9 @@ __all__ = [
     "ticket_text",
 ]
 
-# Names the embedding recipe: multilingual-e5-small ("query:" side) + USE multilingual v3.
-VECTOR_VERSION = "e5q-small-u8+usem3/2"
+# Names the embedding recipe: multilingual-e5-small ("query:" side, its arithmetic named by the
+# encoder) + USE multilingual v3. A new e5 recipe makes stored vectors stale by itself.
+VECTOR_VERSION = f"q:{E5_RECIPE}+usem3"
 VECTOR_DIM = space.DIM
 # The subject and opening of the first message carry the problem; the rest is mostly noise.
 MAX_TEXT_CHARS = 1000
