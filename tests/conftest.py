@@ -146,6 +146,15 @@ def _clean_database(request, app):
 
 
 @pytest.fixture(autouse=True)
+def _limits_as_configured(app):
+    """The limiter is one object shared by every app: an app a test built with limits on (as in
+    production) leaves it on for the next test; each test starts with the session app's setting."""
+    from app.extensions import limiter
+
+    limiter.enabled = app.config["RATELIMIT_ENABLED"]
+
+
+@pytest.fixture(autouse=True)
 def _user_loaded_per_request(app):
     """Requests made inside a test's app context share its `g`, where Flask-Login caches the
     user and Flask-Babel the language; forget both so every request picks its own, as in production."""
