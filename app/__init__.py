@@ -50,6 +50,7 @@ def register_extensions(app):
 
     login_manager.user_loader(load_user_from_session)
     _enable_sqlite_pragmas(app)
+    _ping_idle_connections(app)
 
 
 def _migrations_dir():
@@ -72,6 +73,39 @@ def _engine_options(cfg):
         options.pop("pool_pre_ping", None)
         options.setdefault("connect_args", {"timeout": 30})
     return options
+
+
+def _ping_idle_connections(app):
+    """A server connection that sat in the pool for DB_PING_AFTER_IDLE_SECONDS is checked before
+    use, and replaced if the server has dropped it (restart, idle timeout, a firewall); one handed
+    back moments ago is used as it is. A connection that fails in use anyway makes SQLAlchemy
+    discard the whole pool, so one request at most sees a restart."""
+    import time
+
+    from sqlalchemy import event, exc
+
+    from app.extensions import db
+
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite") or app.config["SQLALCHEMY_ENGINE_OPTIONS"].get(
+            "pool_pre_ping"):
+        return
+    limit = app.config["DB_PING_AFTER_IDLE_SECONDS"]
+    with app.app_context():
+        engine = db.engine
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_conn, record):
+        record.info["tandem_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _check_if_idle(dbapi_conn, record, _proxy):
+        since = record.info.pop("tandem_idle_since", None)
+        if since is None or time.monotonic() - since < limit:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise exc.DisconnectionError(f"pooled connection dropped while idle: {error}") from error
 
 
 def _enable_sqlite_pragmas(app):
