@@ -44,7 +44,8 @@ _BATCH = ContextVar("tandem_rq_batch", default=None)
 def rq_batch():
     """rq_enqueue() calls inside go to Redis in one pipelined round trip when the block ends (a
     commit often dispatches several jobs). Errors surface at that end."""
-    pipe = redis_connection().pipeline()
+    # No MULTI/EXEC: a job whose push was cut off stays pending in the database and is resent.
+    pipe = redis_connection().pipeline(transaction=False)
     token = _BATCH.set(pipe)
     try:
         yield
@@ -54,12 +55,23 @@ def rq_batch():
         pipe.execute()
 
 
+def _queue(name):
+    """The RQ queue object, one per app, URL and name (building one per job was measurable)."""
+    app = current_app
+    key = (app.config["REDIS_URL"], prefix(), name)
+    queues = app.extensions.setdefault("tandem_rq_queues", {})
+    queue = queues.get(key)
+    if queue is None:
+        queue = queues[key] = Queue(queue_name(name), connection=redis_connection())
+    return queue
+
+
 def rq_enqueue(job_id, queue="default", more=()):
     """Send a job row (and `more` rows of the same queue, run after it by the same RQ job)."""
     # A fixed RQ id per job row: sending a row twice (the requeue job) reuses it, and the claim in
     # execute_job makes a second delivery a no-op.
     batch = _BATCH.get()
-    Queue(queue_name(queue), connection=redis_connection()).enqueue_call(
+    _queue(queue).enqueue_call(
         "app.jobs.core.run_from_queue",
         args=(job_id, *more),
         job_id=rq_job_id(job_id),
