@@ -261,16 +261,18 @@ async def visitor(n, port, run_id, state):
     client.close()
 
 
-async def run_load(port, concurrency, warmup, seconds, run_id):
+async def run_load(port, concurrency, warmup, seconds, run_id, web_pid=None):
     state = {"stop": False, "measuring": False, "accepted": [], "errors": [], "latencies": []}
     tasks = [asyncio.create_task(visitor(n, port, run_id, state)) for n in range(concurrency)]
     await asyncio.sleep(warmup)
     before, errors_before = len(state["accepted"]), len(state["errors"])
+    cpu_before = cpu_by_role(web_pid)
     state["measuring"] = True
     started = time.perf_counter()
     await asyncio.sleep(seconds)
     measured = time.perf_counter() - started
     done = len(state["accepted"]) - before
+    cpu = {role: ms - cpu_before.get(role, 0.0) for role, ms in cpu_by_role(web_pid).items()}
     state["measuring"] = False
     state["stop"] = True
     await asyncio.gather(*tasks)
@@ -278,7 +280,58 @@ async def run_load(port, concurrency, warmup, seconds, run_id):
         "submissions": done, "seconds": measured, "per_second": done / measured,
         "errors": len(state["errors"]) - errors_before, "error_samples": sorted(set(state["errors"]))[:5],
         "latencies": state["latencies"], "accepted": state["accepted"],
+        "cpu_ms_per_submission": {role: round(ms / done, 2) for role, ms in cpu.items()} if done else {},
     }
+
+
+# --- where the CPU went ----------------------------------------------------------------------
+
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _process_cpu_ms(pid):
+    """User + system CPU of one process so far, in ms (Linux /proc; 0 where unreadable)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) * 1000.0 / _TICKS
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def _idle_cpu_ms():
+    """CPU time the whole machine has left idle so far (all cores), in ms."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+        return (int(fields[4]) + int(fields[5])) * 1000.0 / _TICKS  # idle + iowait
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def cpu_by_role(web_pid):
+    """CPU so far of the processes a submission passes through: the gunicorn workers, every
+    PostgreSQL and Redis server process, and this load generator; and the machine's idle time.
+    Linux only: {} elsewhere."""
+    proc = Path("/proc")
+    if web_pid is None or not proc.is_dir():
+        return {}
+    totals = {"web": 0.0, "postgres": 0.0, "redis": 0.0, "load": _process_cpu_ms(os.getpid()),
+              "idle": _idle_cpu_ms()}
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if int(entry.name) == web_pid or ppid == web_pid:
+            totals["web"] += _process_cpu_ms(entry.name)
+        elif name.startswith("postgres"):
+            totals["postgres"] += _process_cpu_ms(entry.name)
+        elif name.startswith("redis-server"):
+            totals["redis"] += _process_cpu_ms(entry.name)
+    return totals
 
 
 # --- checks ----------------------------------------------------------------------------------
@@ -335,7 +388,7 @@ def main(argv=None):
     try:
         web, worker = start_services(args, env, port, tmp)
         wait_until_up(port, web)
-        load = asyncio.run(run_load(port, args.concurrency, args.warmup, args.seconds, run_id))
+        load = asyncio.run(run_load(port, args.concurrency, args.warmup, args.seconds, run_id, web.pid))
         time.sleep(1.0)  # let the last commits land
         checks = check_stored(args.pg_url, run_id, load["accepted"])
     finally:
@@ -350,13 +403,17 @@ def main(argv=None):
         "seconds": round(load["seconds"], 1),
         "submissions": load["submissions"], "submissions_per_second": round(load["per_second"], 1),
         "latency_ms_p50": round(percentile(lat, 50) * 1000, 1), "latency_ms_p95": round(percentile(lat, 95) * 1000, 1),
-        "errors": load["errors"], "error_samples": load["error_samples"], **checks,
+        "errors": load["errors"], "error_samples": load["error_samples"],
+        "cpu_ms_per_submission": load["cpu_ms_per_submission"], **checks,
     }
     ok = (checks["missing"] == 0 and checks["duplicated"] == 0 and checks["unexpected"] == 0
           and checks["requesters_with_password"] == 0 and checks["messages"] == checks["stored"])
     print(f"submissions/s   {figures['submissions_per_second']}  ({load['submissions']} in {figures['seconds']} s, "
           f"{args.concurrency} clients, GET form + POST)")
     print(f"latency         p50 {figures['latency_ms_p50']} ms, p95 {figures['latency_ms_p95']} ms (GET + POST)")
+    if figures["cpu_ms_per_submission"]:
+        print("CPU/submission  " + ", ".join(f"{role} {ms} ms" for role, ms in figures["cpu_ms_per_submission"].items())
+              + " (GET + POST)")
     print(f"errors          {load['errors']} {load['error_samples'] or ''}")
     print(f"stored          {checks['stored']} of {checks['accepted']} accepted (warm-up included): "
           f"missing {checks['missing']}, duplicated {checks['duplicated']}, unexpected {checks['unexpected']}")
