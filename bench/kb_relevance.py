@@ -1,6 +1,6 @@
-"""KB search relevance: R@1, R@5 and MRR on BANKING77, cross-lingual BANKING77 and xSID zh/ja.
+"""KB search relevance: R@1, R@5 and MRR on BANKING77, cross-lingual BANKING77 and xSID zh/ja/en.
 
-    .venv/bin/python -m bench.kb_relevance --data ../shared/data [--cache /tmp/kb_rel.npz] [--grid] [--noise 0.003]
+    .venv/bin/python -m bench.kb_relevance --data ../shared/data [--cache /tmp/kb_rel.npz] [--grid] [--minilm-grid] [--noise 0.003]
 
 Runs the engine's own scoring (`app.kb.engine_core`: the same `build_entries` and `Corpus` the
 database-backed engine uses) in memory: articles are encoded by `build_entries`, queries are
@@ -67,14 +67,19 @@ class VectorCache:
         self.data = dict(np.load(self.path)) if self.path and self.path.exists() else {}
 
     def encode(self, texts, languages):
-        # Keyed by the text the encoders see (Chinese converted to Simplified first).
+        # Keyed by the text the encoders see (Chinese converted to Simplified first) and by which
+        # are English (those get MiniLM vectors).
         seen = [script.for_encoder(t, lang) for t, lang in zip(texts, languages)]
         key = hashlib.sha1(json.dumps(seen, ensure_ascii=False).encode()).hexdigest()[:16]
-        if key + "_e5" not in self.data:
-            self.data[key + "_e5"], self.data[key + "_use"] = engine_core.encode_queries(texts, languages)
+        english = "".join("1" if lang == engine_core.ENGLISH else "0" for lang in languages)
+        key_minilm = f"{key}_minilm_{hashlib.sha1(english.encode()).hexdigest()[:8]}"
+        if key + "_e5" not in self.data or key_minilm not in self.data:
+            names = (key + "_e5", key + "_use", key_minilm)
+            for name, rows in zip(names, engine_core.encode_queries(texts, languages)):
+                self.data[name] = rows
             if self.path:
                 np.savez(self.path, **self.data)
-        return self.data[key + "_e5"], self.data[key + "_use"]
+        return self.data[key + "_e5"], self.data[key + "_use"], self.data[key_minilm]
 
 
 def jitter(rows, noise, rng):
@@ -89,6 +94,8 @@ def make_corpus(docs, noise, rng):
     entries = engine_core.build_entries(docs)
     for e in entries:
         e.e5, e.use = jitter(e.e5, noise, rng), jitter(e.use, noise, rng)
+        if e.minilm is not None:
+            e.minilm = jitter(e.minilm, noise, rng)
     return engine_core.Corpus(entries)
 
 
@@ -96,11 +103,11 @@ def collect(corpus, queries, cache, noise=0.0, rng=None):
     """Per query: its signals over all articles (dict of arrays) and the gold position."""
     texts = [q for q, _ in queries]
     languages = [detect(t) for t in texts]
-    e5, use = cache.encode(texts, languages)
-    e5, use = jitter(e5, noise, rng), jitter(use, noise, rng)
+    e5, use, minilm = (jitter(rows, noise, rng) for rows in cache.encode(texts, languages))
     out = []
     for j, (text, gold) in enumerate(queries):
-        out.append((corpus.signals(text, languages[j], (e5[j], use[j])), gold, languages[j]))
+        vectors = (e5[j], use[j], minilm[j] if languages[j] == engine_core.ENGLISH else None)
+        out.append((corpus.signals(text, languages[j], vectors), gold, languages[j]))
     return out
 
 
@@ -110,7 +117,8 @@ def metrics(corpus, collected, locale, weights=None):
         boost = engine_core.LOCALE_BOOST * np.array([base_language(loc) == base_language(locale) for loc in corpus.locales])
     ranks = []
     for signals, gold, _lang in collected:
-        fused = corpus.fuse(signals, weights)
+        # A weight set with no signal for this query (MiniLM alone, a question not in English) scores 0.
+        fused = np.broadcast_to(np.asarray(corpus.fuse(signals, weights), dtype=np.float32), (corpus.n,))
         # As in Corpus.rank: the minimum score is checked before the locale boost.
         below = fused[gold] < engine_core.MIN_SCORE
         fused = fused + boost
@@ -127,7 +135,11 @@ ABLATION = {
     "bm25 char-grams": {"grams": 1.0},
     "e5 (centred)": {"e5": 1.0},
     "USE": {"use": 1.0},
+    "MiniLM (English)": {"minilm": 1.0},
     "e5 + USE": {"e5": engine_core.W_E5, "use": engine_core.W_USE},
+    "e5 + USE + MiniLM": {"e5": engine_core.W_E5, "use": engine_core.W_USE, "minilm": engine_core.W_MINILM},
+    "fused, no MiniLM": {"terms": engine_core.W_TERMS, "grams": engine_core.W_GRAMS, "e5": engine_core.W_E5,
+                         "use": engine_core.W_USE},
     "fused (engine)": None,
 }
 
@@ -137,6 +149,8 @@ def main(argv=None):
     parser.add_argument("--data", default="../shared/data", type=Path)
     parser.add_argument("--cache", help="npz file keeping the query vectors between runs")
     parser.add_argument("--grid", action="store_true", help="also print a small grid of fusion weights")
+    parser.add_argument("--minilm-grid", action="store_true",
+                        help="also print MiniLM's weight tuned on one half of the BANKING77 questions, scored on the other")
     parser.add_argument("--noise", type=float, default=0.0, help="Gaussian noise per vector component (e.g. 0.003)")
     parser.add_argument("--seed", type=int, default=0, help="seed of --noise")
     args = parser.parse_args(argv)
@@ -153,7 +167,8 @@ def main(argv=None):
         rows = read(args.data / "banking77_ml" / f"{name}_dev.csv")
         queries = [(r["text"], label_ix[r["label"]]) for r in rows]
         tasks.append((f"banking77 {name}→en", corpus, collect(corpus, queries, cache, args.noise, rng), locale))
-    for lang, locale in [("zh", "zh-Hans"), ("ja", "ja")]:
+    # xSID English is not among the issue's tasks: a second English check, not used for tuning.
+    for lang, locale in [("zh", "zh-Hans"), ("ja", "ja"), ("en", "en")]:
         xdocs, queries = xsid_task(args.data, lang, locale)
         xcorpus = make_corpus(xdocs, args.noise, rng)
         tasks.append((f"xsid {lang}", xcorpus, collect(xcorpus, queries, cache, args.noise, rng), locale))
@@ -172,7 +187,28 @@ def main(argv=None):
             w = {"terms": wt, "grams": wg, "e5": 1.0, "use": wu}
             r1 = [metrics(corp, collected, locale, w)["R@1"] for _n, corp, collected, locale in tasks]
             print(f"{wt:.2f} {wg:.2f} 1.00 {wu:.2f}  " + " ".join(f"{x:.3f}" for x in r1) + f"  min-xl {min(r1[1:5]):.3f}")
+    if args.minilm_grid:
+        minilm_grid(tasks[0][1], tasks[0][2])
     print(f"\n({time.time() - started:.0f} s)")
+
+
+def minilm_grid(corpus, collected):
+    """Split-half check of W_MINILM: the first 20 test questions of each intent tune it, the other
+    20 score it, and the reverse."""
+    by_gold = {}
+    for j, (_signals, gold, _lang) in enumerate(collected):
+        by_gold.setdefault(gold, []).append(j)
+    halves = [[j for rows in by_gold.values() for j in rows[:20]], [j for rows in by_gold.values() for j in rows[20:]]]
+    base = {"terms": engine_core.W_TERMS, "grams": engine_core.W_GRAMS, "e5": engine_core.W_E5, "use": engine_core.W_USE}
+    grid = [0, 0.6, 1.0, 1.3, 1.6, 2.0, 2.5, 3.0, 4.0, 6.0, 10.0]
+    r1 = {w: [metrics(corpus, [collected[j] for j in half], "en", {**base, "minilm": w})["R@1"] for half in halves]
+          for w in grid}
+    print("\nMiniLM weight → BANKING77 R@1 (first half, second half, all)")
+    for w in grid:
+        print(f"{w:5.1f}  {r1[w][0]:.3f} {r1[w][1]:.3f} {metrics(corpus, collected, 'en', {**base, 'minilm': w})['R@1']:.3f}")
+    for tune, check in ((0, 1), (1, 0)):
+        best = max(grid, key=lambda w: r1[w][tune])
+        print(f"tuned on half {tune + 1}: {best} → half {check + 1}: {r1[best][check]:.3f} (without MiniLM {r1[0][check]:.3f})")
 
 
 if __name__ == "__main__":

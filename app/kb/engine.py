@@ -1,7 +1,9 @@
 """Knowledge-base search engine: hybrid lexical + multilingual semantic ranking.
 
 The index lives in the database (`kb_article_index`, one row per published article: tokens and
-float16 passage vectors), so it is the same on SQLite and PostgreSQL. Each process keeps an
+float16 passage vectors, MiniLM ones for English articles, and the recipe they were made with), so
+it is the same on SQLite and PostgreSQL. Entries made with another recipe (before an upgrade) keep
+serving until the periodic `kb.refresh_stale` job has rebuilt them. Each process keeps an
 in-memory `Corpus` (numpy matrices + BM25 postings) built from those rows and rebuilds it when the
 token in `kb_index_state` changes, so every web worker serves the same index. Scoring is in
 `app.kb.engine_core`.
@@ -9,12 +11,13 @@ token in `kb_index_state` changes, so every web worker serves the same index. Sc
 
 import logging
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.core.locales import normalize_locale
@@ -29,6 +32,7 @@ log = logging.getLogger(__name__)
 AUDIENCES = ("public", "staff")
 BATCH = 64                 # articles encoded per batch when indexing many
 SYNC_REBUILD_MAX = 5000    # above this many articles a changed index is rebuilt in the background
+REFRESH_SECONDS = 240      # one run of the periodic refresh stops starting batches after this long
 STATE_ID = 1
 
 
@@ -64,14 +68,15 @@ def _load_corpus():
     rows = db.session.execute(select(
         KbArticleIndex.article_id, KbArticleIndex.locale, KbArticleIndex.visibility, KbArticleIndex.title,
         KbArticleIndex.terms, KbArticleIndex.grams, KbArticleIndex.passages, KbArticleIndex.e5,
-        KbArticleIndex.use,
+        KbArticleIndex.use, KbArticleIndex.minilm,
     ).order_by(KbArticleIndex.article_id)).all()
     entries, public = [], []
     for r in rows:
         k = max(int(r.passages), 1)
-        e5 = np.frombuffer(r.e5, dtype=np.float16).reshape(k, -1)
-        use = np.frombuffer(r.use, dtype=np.float16).reshape(k, -1)
-        entries.append(engine_core.Entry(r.article_id, r.locale, r.title, r.terms.split(), r.grams.split(), e5, use))
+        e5, use, minilm = (None if raw is None else np.frombuffer(raw, dtype=np.float16).reshape(k, -1)
+                           for raw in (r.e5, r.use, r.minilm))
+        entries.append(engine_core.Entry(r.article_id, r.locale, r.title, r.terms.split(), r.grams.split(),
+                                         e5, use, minilm))
         public.append(r.visibility == "public")
     return engine_core.Corpus(entries), np.array(public, dtype=bool)
 
@@ -186,14 +191,20 @@ def index_articles(article_ids) -> None:
         db.session.commit()
 
 
-def store_entry(entry, visibility):
-    """Write one article's entry (insert or replace); the caller bumps the token and commits."""
-    values = dict(
+def entry_values(entry, visibility, now=None):
+    """The `kb_article_index` columns of one entry (vectors as float16 bytes)."""
+    return dict(
         locale=entry.locale or "", visibility=visibility or "public", title=entry.title or "",
         terms=" ".join(entry.terms), grams=" ".join(entry.grams), passages=len(entry.e5),
         e5=entry.e5.astype(np.float16).tobytes(), use=entry.use.astype(np.float16).tobytes(),
-        indexed_at=utcnow(),
+        minilm=None if entry.minilm is None else entry.minilm.astype(np.float16).tobytes(),
+        recipe=engine_core.RECIPE, indexed_at=now or utcnow(),
     )
+
+
+def store_entry(entry, visibility):
+    """Write one article's entry (insert or replace); the caller bumps the token and commits."""
+    values = entry_values(entry, visibility)
     row = db.session.get(KbArticleIndex, entry.article_id)
     if row is None:
         db.session.add(KbArticleIndex(article_id=entry.article_id, **values))
@@ -204,6 +215,33 @@ def store_entry(entry, visibility):
 
 def index_article(article_id: int) -> None:
     index_articles([article_id])
+
+
+def stale_article_ids(limit=None):
+    """Articles whose entry was made with another recipe (or before entries recorded one)."""
+    recipe = KbArticleIndex.recipe
+    current = engine_core.RECIPE
+    # Two ranges rather than `!=`, and no ORDER BY, so both databases read them from the recipe's
+    # index (ordered by id, SQLite scans the table, vectors and all).
+    return sorted(db.session.scalars(
+        select(KbArticleIndex.article_id)
+        .where(or_(recipe.is_(None), recipe < current, recipe > current))
+        .limit(limit or BATCH)))
+
+
+def refresh_stale(seconds=REFRESH_SECONDS, clock=time.monotonic) -> int:
+    """Rebuild stale entries a batch at a time (each batch commits, so a stopped run loses at most
+    one), starting no batch after `seconds`; returns how many were rebuilt. Until then the old
+    entries serve: their vectors are close, and an English one without MiniLM vectors is scored
+    on the others."""
+    started, done = clock(), 0
+    while clock() - started < seconds:
+        ids = stale_article_ids()
+        if not ids:
+            break
+        index_articles(ids)  # each entry gets the current recipe, or is dropped if unpublished
+        done += len(ids)
+    return done
 
 
 def reindex_all() -> int:

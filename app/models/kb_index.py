@@ -1,7 +1,9 @@
 """The knowledge-base search index: what the engine stores per article.
 
-One row per published article (drafts and deleted articles have none): its lexical tokens and its
-passage vectors (float16 bytes, `passages` rows each). `kb_index_state` holds a token that changes
+One row per published article (drafts and deleted articles have none): its lexical tokens, its
+passage vectors (float16 bytes, `passages` rows each; MiniLM ones for English articles only) and
+the recipe they were made with (`app.kb.engine_core.RECIPE`), so entries made before an encoder
+changed are found and rebuilt. `kb_index_state` holds a token that changes
 on every write, so each process knows when to reload its in-memory copy.
 """
 
@@ -24,6 +26,8 @@ class KbArticleIndex(db.Model):
     passages: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     e5 = mapped_column(LargeBinary, nullable=False)    # float16, passages × 384
     use = mapped_column(LargeBinary, nullable=False)   # float16, passages × 512
+    minilm = mapped_column(LargeBinary, nullable=True)  # float16, passages × 384; English articles only
+    recipe: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)  # NULL: made before 0010
     indexed_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
 

@@ -1,0 +1,138 @@
+"""The KB engine with MiniLM: English questions and articles use it, every other language ranks
+exactly as without it, and entries made before it are rebuilt."""
+
+import numpy as np
+import pytest
+from sqlalchemy import update
+
+from app.jobs.schedule import PERIODIC_JOBS
+from app.kb import engine, engine_core
+from app.kb.jobs import refresh_stale_job
+from app.models.kb_index import KbArticleIndex
+
+from .conftest import FAQ
+
+# Two BANKING77 intents (title, then the intent's first five questions in train.csv) that e5 + USE
+# confuse for this question and MiniLM tells apart.
+STATEMENT_FEE = ("extra charge on statement",
+                 "Why is there an extra fee on my statement?\nWhy did they charge me an extra $1?\n"
+                 "Why is there a 1 euro fee on my statement?\nWhy do I see an extra £1 charge on my statement?\n"
+                 "I am inquiring about a $1 charge on my statement.")
+UNKNOWN_PAYMENT = ("card payment not recognised",
+                   "There's a payment with my card that I didn't perform. I don't know that name shown.\n"
+                   "My statement indicates I made a payment to an unfamiliar merchant.\n"
+                   "There's a payment with my card that I definitely didn't do myself, never seen that name before.\n"
+                   "Help! In the app there is a payment that I don't remember.\n"
+                   "I don't understand where this charge came from.")
+QUESTION = "There is a fee I don't recognize on my statement."
+
+OTHER_LANGUAGES = [
+    (20, "Сброс пароля", "Нажмите «Забыли пароль» на странице входа, и мы пришлём ссылку.", "ru"),
+    (21, "Проследяване на пратка", "Номерът за проследяване идва по имейл, щом пратката напусне склада.", "bg"),
+    (22, "パスワードの再設定", "ログイン画面で「パスワードを忘れた」を押すと、再設定用のリンクを送ります。", "ja"),
+    (23, "退款需要多久", "取消訂單後，款項會在五個工作天內退回您的信用卡。", "zh-Hant"),
+]
+NOT_ENGLISH = ["Я забыл пароль", "Къде е пратката ми?", "パスワードを忘れました", "退款什麼時候到帳", "我的包裹在哪裡"]
+
+
+def _docs():
+    return [(i, title, body, locale) for i, (locale, title, body) in enumerate(FAQ)] + OTHER_LANGUAGES
+
+
+def _without_minilm(entries):
+    return [engine_core.Entry(e.article_id, e.locale, e.title, e.terms, e.grams, e.e5, e.use) for e in entries]
+
+
+@pytest.fixture(scope="module")
+def entries():
+    return engine_core.build_entries(_docs())
+
+
+def test_english_question_ranks_the_right_article_with_minilm(faq, make_article, monkeypatch):
+    right = make_article(*STATEMENT_FEE)
+    wrong = make_article(*UNKNOWN_PAYMENT)
+    assert engine.search(QUESTION)[0].article_id == right.id
+    monkeypatch.setattr(engine_core, "W_MINILM", 0.0)  # e5 + USE + words alone pick the other one
+    assert engine.search(QUESTION)[0].article_id == wrong.id
+
+
+def test_english_articles_get_minilm_vectors_and_every_entry_its_recipe(db, make_article):
+    english = make_article("Reset your password", "Open the login page.\nClick Forgot password.", locale="en-GB")
+    unmarked = make_article("Change your e-mail address", "Open Settings, then Profile.", locale="")
+    russian = make_article("Сброс пароля", "Нажмите «Забыли пароль».", locale="ru")
+    rows = {a.id: db.session.get(KbArticleIndex, a.id) for a in (english, unmarked, russian)}
+    for article in (english, unmarked):  # a locale of English, or none and English text
+        row = rows[article.id]
+        assert len(row.minilm) == row.passages * engine_core.encoders.MINILM_DIM * 2  # float16
+    assert rows[russian.id].minilm is None
+    assert {row.recipe for row in rows.values()} == {engine_core.RECIPE}
+
+
+@pytest.mark.parametrize("shortlist", [False, True])
+def test_other_languages_rank_exactly_as_without_minilm(entries, monkeypatch, shortlist):
+    if shortlist:
+        monkeypatch.setattr(engine_core, "SHORTLIST_FROM_PASSAGES", 1)
+        monkeypatch.setattr(engine_core, "SHORTLIST", 4)
+    with_minilm, without = engine_core.Corpus(entries), engine_core.Corpus(_without_minilm(entries))
+    assert "minilm" in with_minilm.spaces and "minilm" not in without.spaces
+    for query in NOT_ENGLISH:
+        for locale in (None, "ru", "en"):
+            assert with_minilm.rank(query, locale=locale, limit=20) == without.rank(query, locale=locale, limit=20)
+
+
+def test_english_question_scores_other_languages_on_the_signals_they_have(entries):
+    corpus = engine_core.Corpus(entries)
+    signals = corpus.signals("I forgot my password", "en")
+    english = np.array([e.minilm is not None for e in entries])
+    assert english.sum() == len(FAQ) and not np.isnan(signals["minilm"][english]).any()
+    assert np.isnan(signals["minilm"][~english]).all()
+    fused = corpus.fuse(signals)
+    lexical = engine_core.W_TERMS * signals["terms"] + engine_core.W_GRAMS * signals["grams"]
+    two = (engine_core.W_E5 * signals["e5"] + engine_core.W_USE * signals["use"])
+    three = (two + engine_core.W_MINILM * signals["minilm"]) / (engine_core.W_E5 + engine_core.W_USE + engine_core.W_MINILM)
+    np.testing.assert_allclose(fused[english], (three + lexical)[english], atol=1e-6)
+    np.testing.assert_allclose(fused[~english], (two / (engine_core.W_E5 + engine_core.W_USE) + lexical)[~english],
+                               atol=1e-6)
+    # Mixed index: the Russian version is still found for an English question, after the English one.
+    ids = [int(corpus.ids[i]) for i, _ in corpus.rank("I forgot my password", limit=10)]
+    assert ids[0] == 0 and 20 in ids
+
+
+def test_shortlist_scores_minilm_exactly(entries, monkeypatch):
+    full = engine_core.Corpus(entries)
+    monkeypatch.setattr(engine_core, "SHORTLIST_FROM_PASSAGES", 1)
+    monkeypatch.setattr(engine_core, "SHORTLIST", 3)
+    shortlisted = engine_core.Corpus(entries)
+    exact = full.fuse(full.signals("how do I track my parcel", "en"))
+    short = shortlisted._shortlisted_fused("how do I track my parcel", "en", None, None, 0.0, None)
+    scored = np.isfinite(short)
+    assert scored.sum() == 3 and exact.argmax() in np.flatnonzero(scored)
+    np.testing.assert_allclose(short[scored], exact[scored], atol=1e-5)
+
+
+def test_entries_of_an_older_recipe_are_rebuilt(db, make_article):
+    english = make_article("Reset your password", "Open the login page and click Forgot password.")
+    russian = make_article("Сброс пароля", "Нажмите «Забыли пароль» на странице входа.", locale="ru")
+    # As the rows were before MiniLM (migration 0010 leaves the recipe empty).
+    db.session.execute(update(KbArticleIndex).values(minilm=None, recipe=None))
+    db.session.commit()
+    assert engine.stale_article_ids() == [english.id, russian.id]
+    assert engine.search("I forgot my password")[0].article_id == english.id  # old entries still serve
+
+    refresh_stale_job()
+    db.session.expire_all()
+    assert engine.stale_article_ids() == []
+    assert db.session.get(KbArticleIndex, english.id).minilm is not None
+    assert db.session.get(KbArticleIndex, russian.id).minilm is None
+    assert engine.refresh_stale() == 0  # nothing left: safe to run again
+    assert PERIODIC_JOBS["kb.refresh_stale"][1] == "low"
+
+
+def test_refresh_starts_no_batch_after_its_time(db, make_article, monkeypatch):
+    articles = [make_article(f"Article {i}", f"About topic {i}") for i in range(3)]
+    db.session.execute(update(KbArticleIndex).values(recipe="e5-small-u8/1"))
+    db.session.commit()
+    monkeypatch.setattr(engine, "BATCH", 2)
+    ticks = iter([0.0, 0.0, 500.0])
+    assert engine.refresh_stale(seconds=240, clock=lambda: next(ticks)) == 2
+    assert len(engine.stale_article_ids()) == 1 and set(engine.stale_article_ids()) < {a.id for a in articles}
