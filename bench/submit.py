@@ -1,6 +1,6 @@
 """Public ticket submissions under gunicorn, jobs on Redis: throughput, latency, none lost or doubled.
 
-    python -m bench.submit [--seconds 20] [--concurrency 32] [--workers 2]
+    python -m bench.submit [--seconds 20] [--concurrency 32] [--workers 2] [--jobs-worker during|after]
 
 Creates the PostgreSQL database `tandem_bench_submit` afresh with the migrations, starts gunicorn
 (2 workers on a free port of 127.0.0.1, TANDEM_ENV=production with a generated SECRET_KEY,
@@ -10,7 +10,10 @@ unique RQ_QUEUE_PREFIX. A bounded load from this machine only (asyncio, keep-ali
 and the session cookie, POST the form. Each submission has a unique subject and a new e-mail
 address. Afterwards it checks in the database that every accepted submission is stored exactly
 once and that the requesters it created have no password hash, prints the figures (and JSON
-with --json), and stops every process it started.
+with --json), and stops every process it started. The RQ worker runs during the load at idle
+priority, or with `--jobs-worker after` only once the load is over, until it has run every job
+the submissions queued (a burst absorbed by the queue; the worker's encoding no longer shares
+the two cores with the web workers).
 """
 
 import argparse
@@ -49,6 +52,11 @@ def parse_args(argv=None):
                         "more than 2 lose more to the GIL than they gain (measured on 2 cores)")
     p.add_argument("--worker-nice", type=int, default=19,
                    help="niceness of the RQ worker, which also runs under SCHED_IDLE where chrt exists: web requests first, jobs catch up afterwards (default 19)")
+    p.add_argument("--jobs-worker", choices=("during", "after"), default="during",
+                   help="run the RQ worker during the load (at idle priority, default) or start it once the load "
+                        "is over and wait until it has run every job the submissions queued on Redis")
+    p.add_argument("--drain-timeout", type=float, default=600.0,
+                   help="with --jobs-worker after: seconds to wait for the queued jobs (default 600)")
     p.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432",
                    help="PostgreSQL server (the database is created there)")
     p.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
@@ -93,6 +101,15 @@ def bin_path(name):
     return str(Path(sys.executable).with_name(name))
 
 
+def start_worker(args, env, log_dir, idle):
+    prefix = [*_idle_prefix(), "nice", "-n", str(args.worker_nice)] if idle else []
+    worker = subprocess.Popen([*prefix, bin_path("flask"), "worker"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                              stderr=open(log_dir / "worker.log", "a"), start_new_session=True)
+    if idle:
+        _nice_autogroup(worker.pid, args.worker_nice)
+    return worker
+
+
 def start_services(args, env, port, log_dir):
     subprocess.run([bin_path("flask"), "db", "upgrade"], cwd=ROOT, env=env, check=True,
                    stdout=subprocess.DEVNULL, stderr=open(log_dir / "migrate.log", "w"))
@@ -106,9 +123,7 @@ def start_services(args, env, port, log_dir):
          "--reuse-port", "wsgi:app"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(log_dir / "gunicorn.log", "w"),
         start_new_session=True)
-    worker = subprocess.Popen([*_idle_prefix(), "nice", "-n", str(args.worker_nice), bin_path("flask"), "worker"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                              stderr=open(log_dir / "worker.log", "w"), start_new_session=True)
-    _nice_autogroup(worker.pid, args.worker_nice)
+    worker = start_worker(args, env, log_dir, idle=True) if args.jobs_worker == "during" else None
     return web, worker
 
 
@@ -366,6 +381,29 @@ def check_stored(pg_url, run_id, accepted):
     }
 
 
+def drain_jobs(pg_url, timeout):
+    """Wait until no job is pending or running; (seconds taken, jobs done meanwhile) or None on timeout."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(_database_url(pg_url))
+    started = time.monotonic()
+    query = text("SELECT count(*) FILTER (WHERE status IN ('pending', 'running')), "
+                 "count(*) FILTER (WHERE status = 'done') FROM jobs")
+    try:
+        with engine.connect() as conn:
+            _open, done_before = conn.execute(query).one()
+            conn.commit()
+        while time.monotonic() - started < timeout:
+            time.sleep(1.0)
+            with engine.connect() as conn:
+                still_open, done = conn.execute(query).one()
+            if still_open == 0:
+                return time.monotonic() - started, done - done_before
+        return None
+    finally:
+        engine.dispose()
+
+
 def percentile(values, q):
     if not values:
         return float("nan")
@@ -390,6 +428,10 @@ def main(argv=None):
         wait_until_up(port, web)
         load = asyncio.run(run_load(port, args.concurrency, args.warmup, args.seconds, run_id, web.pid))
         time.sleep(1.0)  # let the last commits land
+        drained = None
+        if args.jobs_worker == "after":
+            worker = start_worker(args, env, tmp, idle=False)
+            drained = drain_jobs(args.pg_url, args.drain_timeout)
         checks = check_stored(args.pg_url, run_id, load["accepted"])
     finally:
         stop([web, worker])
@@ -404,9 +446,10 @@ def main(argv=None):
         "submissions": load["submissions"], "submissions_per_second": round(load["per_second"], 1),
         "latency_ms_p50": round(percentile(lat, 50) * 1000, 1), "latency_ms_p95": round(percentile(lat, 95) * 1000, 1),
         "errors": load["errors"], "error_samples": load["error_samples"],
-        "cpu_ms_per_submission": load["cpu_ms_per_submission"], **checks,
+        "cpu_ms_per_submission": load["cpu_ms_per_submission"], "jobs_worker": args.jobs_worker,
+        "drain_seconds": round(drained[0], 1) if drained else None, **checks,
     }
-    ok = (checks["missing"] == 0 and checks["duplicated"] == 0 and checks["unexpected"] == 0
+    ok = (checks["missing"] == 0 and (args.jobs_worker == "during" or drained is not None) and checks["duplicated"] == 0 and checks["unexpected"] == 0
           and checks["requesters_with_password"] == 0 and checks["messages"] == checks["stored"])
     print(f"submissions/s   {figures['submissions_per_second']}  ({load['submissions']} in {figures['seconds']} s, "
           f"{args.concurrency} clients, GET form + POST)")
@@ -418,6 +461,10 @@ def main(argv=None):
     print(f"stored          {checks['stored']} of {checks['accepted']} accepted (warm-up included): "
           f"missing {checks['missing']}, duplicated {checks['duplicated']}, unexpected {checks['unexpected']}")
     print(f"requesters      {checks['new_requesters']} new, {checks['requesters_with_password']} with a password hash")
+    if args.jobs_worker == "after":
+        print("worker          " + (f"started after the load: ran {drained[1]} jobs in {drained[0]:.1f} s "
+                                    f"({drained[1] / drained[0]:.0f}/s)" if drained else
+                                    f"jobs still open after {args.drain_timeout:.0f} s"))
     print(f"jobs            {checks['jobs']}")
     print("check           " + ("OK: every accepted submission stored exactly once" if ok else "FAILED"))
     if args.json:
