@@ -198,7 +198,7 @@ def entry_values(entry, visibility, now=None):
         terms=" ".join(entry.terms), grams=" ".join(entry.grams), passages=len(entry.e5),
         e5=entry.e5.astype(np.float16).tobytes(), use=entry.use.astype(np.float16).tobytes(),
         minilm=None if entry.minilm is None else entry.minilm.astype(np.float16).tobytes(),
-        recipe=engine_core.RECIPE, indexed_at=now or utcnow(),
+        recipe=engine_core.recipe(), indexed_at=now or utcnow(),
     )
 
 
@@ -220,7 +220,7 @@ def index_article(article_id: int) -> None:
 def stale_article_ids(limit=None):
     """Articles whose entry was made with another recipe (or before entries recorded one)."""
     recipe = KbArticleIndex.recipe
-    current = engine_core.RECIPE
+    current = engine_core.recipe()
     # Two ranges rather than `!=`, and no ORDER BY, so both databases read them from the recipe's
     # index (ordered by id, SQLite scans the table, vectors and all).
     return sorted(db.session.scalars(

