@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.bulk import fresh_postgres
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 VOCAB = {
@@ -183,19 +185,10 @@ def fill(app, n, rng):
     return time.time() - started
 
 
-def reset_postgres(url):
-    from sqlalchemy import create_engine, text
-
-    eng = create_engine(url)
-    with eng.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    eng.dispose()
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url")
+    parser.add_argument("--database-url", help="a PostgreSQL database to use, dropped and created afresh "
+                                                "(default: SQLite in a temporary folder)")
     parser.add_argument("--articles", type=int, default=20_000)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--seed", type=int, default=7)
@@ -207,7 +200,7 @@ def main(argv=None):
     if url:
         if url.startswith("postgresql://"):
             url = "postgresql+psycopg://" + url[len("postgresql://"):]
-        reset_postgres(url)
+        fresh_postgres(url)  # dropped and created afresh (a missing one is created)
     else:
         tmp = tempfile.mkdtemp(prefix="kb-latency-")
         url = f"sqlite:///{tmp}/bench.db"
