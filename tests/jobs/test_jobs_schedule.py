@@ -64,7 +64,7 @@ def test_in_process_pass_runs_requeue_and_close_solved_once_per_tick(app, db, ma
     db.session.commit()
     old_id, recent_id = old.id, recent.id
 
-    ran = run_due_periodic_jobs()
+    ran = run_due_periodic_jobs(now)  # one fixed moment: a pass a second later may be the next tick
     assert {"jobs.requeue_dropped", "support.close_solved"} <= set(ran)
     from app.jobs import run_inline_jobs
 
@@ -77,7 +77,7 @@ def test_in_process_pass_runs_requeue_and_close_solved_once_per_tick(app, db, ma
                                .order_by(TicketEvent.id.desc())).first()
     assert (event.kind, event.old_value, event.new_value) == ("status", "solved", "closed")
 
-    assert run_due_periodic_jobs() == []  # same tick: nothing runs twice
+    assert run_due_periodic_jobs(now) == []  # same tick: nothing runs twice
     assert calls == ["dropped"]
 
 
