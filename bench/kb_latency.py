@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.kb_latency [--database-url URL] [--articles 20000] [--queries 200]
 
 Fills a fresh database (a temporary SQLite file by default; with --database-url, a PostgreSQL
-database that this script EMPTIES first) with generated articles in en, ru, bg, zh-Hant and ja and
+database that this script DROPS and creates afresh) with generated articles in en, ru, bg, zh-Hant and ja and
 their index rows, then times `engine.search`, `GET /api/v1/kb/search` and `GET /kb/suggest` through
 the Flask test client, with distinct queries each time (the query is encoded on every call, as in
 production; the cache of recent query vectors is emptied before each call). Articles are built from a pool of generated sentences, so their vectors are encoded
@@ -23,9 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.bulk import fresh_postgres
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.bulk import fresh_postgres  # noqa: E402  (after the path: `python bench/kb_latency.py` too)
 
 VOCAB = {
     "en": {

@@ -449,7 +449,8 @@ def main(argv=None):
         "cpu_ms_per_submission": load["cpu_ms_per_submission"], "jobs_worker": args.jobs_worker,
         "drain_seconds": round(drained[0], 1) if drained else None, **checks,
     }
-    ok = (checks["missing"] == 0 and (args.jobs_worker == "during" or drained is not None) and checks["duplicated"] == 0 and checks["unexpected"] == 0
+    ok = (checks["missing"] == 0 and (args.jobs_worker == "during" or drained is not None)
+          and not checks["jobs"].get("failed") and checks["duplicated"] == 0 and checks["unexpected"] == 0
           and checks["requesters_with_password"] == 0 and checks["messages"] == checks["stored"])
     print(f"submissions/s   {figures['submissions_per_second']}  ({load['submissions']} in {figures['seconds']} s, "
           f"{args.concurrency} clients, GET form + POST)")

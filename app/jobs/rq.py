@@ -44,8 +44,7 @@ _BATCH = ContextVar("tandem_rq_batch", default=None)
 def rq_batch():
     """rq_enqueue() calls inside go to Redis in one pipelined round trip when the block ends (a
     commit often dispatches several jobs). Errors surface at that end."""
-    # No MULTI/EXEC: a job whose push was cut off stays pending in the database and is resent.
-    pipe = redis_connection().pipeline(transaction=False)
+    pipe = redis_connection().pipeline()
     token = _BATCH.set(pipe)
     try:
         yield

@@ -32,7 +32,9 @@ log = logging.getLogger(__name__)
 AUDIENCES = ("public", "staff")
 BATCH = 64                 # articles encoded per batch when indexing many
 SYNC_REBUILD_MAX = 5000    # above this many articles a changed index is rebuilt in the background
-REFRESH_SECONDS = 240      # one run of the periodic refresh stops starting batches after this long
+# One run of the periodic refresh starts no batch after this long: it shares the job worker (and,
+# without Redis, the in-process scheduler) with the SLA sweep and mail.
+REFRESH_SECONDS = 30
 STATE_ID = 1
 
 
@@ -173,8 +175,9 @@ def bump_token():
             db.session.execute(update(KbIndexState).where(KbIndexState.id == STATE_ID).values(token=token))
 
 
-def index_articles(article_ids) -> None:
-    """Recompute the index entries of these articles (drop those unpublished or gone); commits."""
+def index_articles(article_ids, announce=True) -> None:
+    """Recompute the index entries of these articles (drop those unpublished or gone); commits.
+    `announce=False`: web processes are not told to reload (the caller does it once at the end)."""
     ids = sorted({int(i) for i in article_ids})
     for start in range(0, len(ids), BATCH):
         chunk = ids[start:start + BATCH]
@@ -187,7 +190,8 @@ def index_articles(article_ids) -> None:
         entries = engine_core.build_entries((a.id, a.title, a.body, a.locale) for a in published)
         for article, entry in zip(published, entries):
             store_entry(entry, article.visibility)
-        bump_token()
+        if announce:
+            bump_token()
         db.session.commit()
 
 
@@ -233,14 +237,18 @@ def refresh_stale(seconds=REFRESH_SECONDS, clock=time.monotonic) -> int:
     """Rebuild stale entries a batch at a time (each batch commits, so a stopped run loses at most
     one), starting no batch after `seconds`; returns how many were rebuilt. Until then the old
     entries serve: their vectors are close, and an English one without MiniLM vectors is scored
-    on the others."""
+    on the others. Web processes reload the index once per run, not per batch (a large index
+    takes them seconds to load)."""
     started, done = clock(), 0
     while clock() - started < seconds:
         ids = stale_article_ids()
         if not ids:
             break
-        index_articles(ids)  # each entry gets the current recipe, or is dropped if unpublished
+        index_articles(ids, announce=False)  # each entry gets the current recipe, or is dropped
         done += len(ids)
+    if done:
+        bump_token()
+        db.session.commit()
     return done
 
 

@@ -13,11 +13,11 @@ def index_article_job(article_id):
 
 @job("kb.refresh_stale", queue="low")
 def refresh_stale_job():
-    """Periodic: rebuild the entries an older encoder recipe made (after an upgrade), a few minutes'
-    worth per run; with nothing stale it is one indexed query. Safe to run twice."""
+    """Periodic: rebuild the entries an older encoder recipe made (after an upgrade), half a
+    minute's worth per run; with nothing stale it is one indexed query. Safe to run twice."""
     from app.kb import engine
 
     engine.refresh_stale()
 
 
-periodic("kb.refresh_stale", every=600, queue="low")
+periodic("kb.refresh_stale", every=300, queue="low")

@@ -90,6 +90,9 @@ def _check_minilm():
     except ModelFilesError as exc:
         log.error("MiniLM is not available, English knowledge-base search uses e5 and USE only: %s", exc)
         return False
+    except Exception:  # the files are right but the model would not build: the same fallback, with the trace
+        log.exception("MiniLM could not be loaded, English knowledge-base search uses e5 and USE only")
+        return False
     return True
 
 

@@ -128,6 +128,21 @@ def test_entries_of_an_older_recipe_are_rebuilt(db, make_article):
     assert PERIODIC_JOBS["kb.refresh_stale"][1] == "low"
 
 
+def test_a_refresh_run_tells_web_processes_to_reload_once(db, make_article, monkeypatch):
+    for i in range(5):
+        make_article(f"Article {i}", f"About topic {i}")
+    db.session.execute(update(KbArticleIndex).values(recipe=None))
+    db.session.commit()
+    monkeypatch.setattr(engine, "BATCH", 2)  # three batches
+    bumps = []
+    original = engine.bump_token
+    monkeypatch.setattr(engine, "bump_token", lambda: bumps.append(1) or original())
+    token = db.session.get(engine.KbIndexState, engine.STATE_ID).token
+    assert engine.refresh_stale() == 5
+    db.session.expire_all()
+    assert len(bumps) == 1 and db.session.get(engine.KbIndexState, engine.STATE_ID).token != token
+
+
 def test_refresh_starts_no_batch_after_its_time(db, make_article, monkeypatch):
     articles = [make_article(f"Article {i}", f"About topic {i}") for i in range(3)]
     db.session.execute(update(KbArticleIndex).values(recipe="e5-small-u8/1"))
