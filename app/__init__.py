@@ -78,8 +78,8 @@ def _engine_options(cfg):
 def _ping_idle_connections(app):
     """A server connection that sat in the pool for DB_PING_AFTER_IDLE_SECONDS is checked before
     use, and replaced if the server has dropped it (restart, idle timeout, a firewall); one handed
-    back moments ago is used as it is. A connection that fails in use anyway makes SQLAlchemy
-    discard the whole pool, so one request at most sees a restart."""
+    back moments ago is used as it is. A dropped one retires every connection opened before it (a
+    restart drops them all), so at most a request already under way sees a restart."""
     import time
 
     from sqlalchemy import event, exc
@@ -105,7 +105,8 @@ def _ping_idle_connections(app):
         try:
             engine.dialect.do_ping(dbapi_conn)
         except engine.dialect.loaded_dbapi.Error as error:
-            raise exc.DisconnectionError(f"pooled connection dropped while idle: {error}") from error
+            # Likely a server restart: every connection opened before it is retired, not just this one.
+            raise exc.InvalidatePoolError(f"pooled connection dropped while idle: {error}") from error
 
 
 def _enable_sqlite_pragmas(app):

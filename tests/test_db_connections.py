@@ -75,3 +75,23 @@ def test_an_idle_connection_is_pinged_once_then_used(pg_app, monkeypatch):
     first = _backend_pid(app)
     time.sleep(0.1)
     assert _backend_pid(app) == first and len(pings) == 1
+
+
+def test_one_connection_found_dropped_retires_the_others_of_the_pool(pg_app, database_url):
+    """A restart drops every connection: one found dead while idle retires those handed back
+    moments ago as well, which would otherwise be used unchecked and fail the request."""
+    app = pg_app(1.0)
+    with app.app_context():
+        engine = db.engine
+        first, second = engine.connect(), engine.connect()
+        pids = [c.execute(text("SELECT pg_backend_pid()")).scalar_one() for c in (first, second)]
+        first.close()  # idle long enough to be checked
+        time.sleep(1.1)
+        second.close()  # handed back just now: not checked
+        for pid in pids:
+            _terminate(database_url, pid)
+        time.sleep(0.1)
+        with engine.connect() as conn:  # the pool hands out the first, finds it dead, retires both
+            assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() not in pids
+        with engine.connect() as a, engine.connect() as b:
+            assert {c.execute(text("SELECT 1")).scalar_one() for c in (a, b)} == {1}
