@@ -74,3 +74,22 @@ def test_suggestion_opened_then_left_is_a_deflection(page, browser, live_server,
     top = staff.locator("table").last
     expect(top).to_contain_text("Refunds for cancelled orders")
     staff.context.close()
+
+
+def test_sending_the_form_stops_the_look_up_still_due_from_the_last_keystroke(page, live_server, faq, db):
+    """A look-up due 300 ms after the last keystroke used to fire while a slow POST was leaving
+    the page, under a new visit token: a visit that never happened."""
+    type_a_request(page, "Refund for my cancelled order")
+    page.get_by_label("Your name").fill("Ana Lima")
+    page.get_by_label("Your e-mail address").fill("ana@acme.example")
+    looked_up = []
+    page.on("request", lambda r: looked_up.append(r.url) if "/kb/suggest?" in r.url else None)
+    # The page stays (the submission is held back here) so what the script does next can be seen.
+    page.evaluate("() => document.querySelector('#kb-suggestions').closest('form')"
+                  ".addEventListener('submit', (event) => event.preventDefault())")
+    page.get_by_label("How can we help?").press_sequentially("It has been two weeks", delay=10)
+    page.evaluate("() => document.querySelector('#kb-suggestions').closest('form').requestSubmit()")
+    page.wait_for_timeout(800)
+    assert looked_up == []
+    db.session.expire_all()
+    assert db.session.scalar(select(db.func.count(KbDeflection.id))) == 1  # the one visit, no second

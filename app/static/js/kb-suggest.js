@@ -18,6 +18,7 @@
   var timer = null;
   var lastQuery = "";
   var pending = null;
+  var sent = false;
 
   function newToken() {
     var bytes = new Uint8Array(16);
@@ -66,6 +67,7 @@
   }
 
   function lookUp() {
+    if (sent) { return; }
     var q = currentQuery();
     if (q === lastQuery) { return; }
     lastQuery = q;
@@ -90,6 +92,10 @@
   });
 
   form.addEventListener("submit", function () {
+    // A look-up still due from the last keystroke would start a new visit while the page leaves.
+    sent = true;
+    window.clearTimeout(timer);
+    if (pending && pending.abort) { pending.abort(); }
     var csrf = form.querySelector("input[name=csrf_token]");
     var data = new FormData();
     data.append("s", token());
