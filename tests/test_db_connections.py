@@ -54,24 +54,26 @@ def test_a_connection_the_server_dropped_while_idle_is_replaced_before_the_reque
     assert second != first
 
 
-def test_a_connection_in_steady_use_is_not_pinged_each_time(pg_app, monkeypatch):
-    app = pg_app(60)
+def _count_pings(app, monkeypatch):
+    """The list every ping of `app`'s pool is appended to."""
     with app.app_context():
         dialect = db.engine.dialect
     pings = []
     original = dialect.do_ping
     monkeypatch.setattr(dialect, "do_ping", lambda conn: pings.append(conn) or original(conn))
+    return pings
+
+
+def test_a_connection_in_steady_use_is_not_pinged_each_time(pg_app, monkeypatch):
+    app = pg_app(60)
+    pings = _count_pings(app, monkeypatch)
     pids = {_backend_pid(app) for _ in range(5)}
     assert len(pids) == 1 and pings == []
 
 
 def test_an_idle_connection_is_pinged_once_then_used(pg_app, monkeypatch):
     app = pg_app(0.05)
-    with app.app_context():
-        dialect = db.engine.dialect
-    pings = []
-    original = dialect.do_ping
-    monkeypatch.setattr(dialect, "do_ping", lambda conn: pings.append(conn) or original(conn))
+    pings = _count_pings(app, monkeypatch)
     first = _backend_pid(app)
     time.sleep(0.1)
     assert _backend_pid(app) == first and len(pings) == 1

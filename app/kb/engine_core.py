@@ -135,8 +135,7 @@ def build_entries(docs):
             english.extend(range(len(all_passages), len(all_passages) + len(ps)))
         all_passages.extend(ps)
     e5, use = encoders.e5_query_and_use(all_passages)
-    minilm = np.zeros((len(all_passages), encoders.MINILM_DIM), np.float32)
-    minilm[english] = encoders.minilm([all_passages[i] for i in english])
+    minilm = _minilm_rows(all_passages, english)
     entries = []
     for (article_id, title, body, locale), language, (a, b) in zip(docs, languages, spans):
         # The title counts twice in the word index: it is what the article is about.
@@ -210,9 +209,14 @@ def encode_queries(queries, languages):
     texts = [script.for_encoder(q, lang) for q, lang in zip(queries, languages)]
     e5, use = encoders.e5_query_and_use(texts)
     english = [i for i, lang in enumerate(languages) if lang == ENGLISH] if encoders.minilm_ready() else []
-    minilm = np.zeros((len(texts), encoders.MINILM_DIM), np.float32)
-    minilm[english] = encoders.minilm([texts[i] for i in english])
-    return e5, use, minilm
+    return e5, use, _minilm_rows(texts, english)
+
+
+def _minilm_rows(texts, english):
+    """MiniLM rows for the texts at positions `english`, zero rows for the others."""
+    rows = np.zeros((len(texts), encoders.MINILM_DIM), np.float32)
+    rows[english] = encoders.minilm([texts[i] for i in english])
+    return rows
 
 
 def _idf(n, df):
@@ -326,14 +330,9 @@ class Corpus:
         for k in SEMANTIC:
             if not w.get(k) or k not in signals:
                 continue
-            values = signals[k]
-            if k == "minilm":
-                has = ~np.isnan(values)
-                score = score + np.where(has, w[k] * values, np.float32(0))
-                total = total + w[k] * has.astype(np.float32)
-            else:
-                score = score + w[k] * values
-                total = total + w[k]
+            has = ~np.isnan(signals[k])
+            score = score + np.where(has, w[k] * signals[k], np.float32(0))
+            total = total + w[k] * has.astype(np.float32)
         if np.ndim(total):
             score = np.where(total > 0, score / np.maximum(total, 1e-12), np.float32(0))
         elif total:

@@ -34,6 +34,22 @@ class Layer:
     oln_b: np.ndarray
 
 
+def attention_in(weights, biases, heads):
+    """(qkv_w, qkv_b) of a Layer from the query, key and value projections (in that order):
+    stacked, with 1/sqrt(head size) folded into the query's rows and bias."""
+    hidden = weights[0].shape[0]
+    scale = 1.0 / np.sqrt(hidden // heads)
+    qkv_w = np.concatenate(weights)
+    qkv_w *= np.repeat(np.array([scale, 1.0, 1.0], np.float32), hidden)[:, None]
+    return qkv_w, np.concatenate([biases[0] * scale, biases[1], biases[2]])
+
+
+def quantize_rows(w):
+    """Each row rounded to whole numbers in [-127, 127] with its own scale: (values, scales)."""
+    step = np.maximum(np.abs(w).max(axis=1), 1e-12) / 127.0
+    return np.clip(np.rint(w / step[:, None]), -127, 127), step
+
+
 def ends_first(first, last, content):
     """(token ids, positions) of one run: the two special tokens, then the words. Attention and
     mean pooling do not depend on the order of rows, and the graph rounds rows 0-1 apart."""
@@ -66,8 +82,8 @@ def bert_graph(name, hidden, heads, eps, embedding_norm, layers):
 
     def linear(x, prefix, w, bias):
         """x @ w.T + bias with u8 weights (one scale per output)."""
-        step = np.maximum(np.abs(w).max(axis=1), 1e-12) / 127.0
-        q = (np.clip(np.rint(w / step[:, None]), -127, 127) + 128).astype(np.uint8)
+        values, step = quantize_rows(w)
+        q = (values + 128).astype(np.uint8)
         args = [const(prefix + ".w", q.T), const(prefix + ".s", step.astype(np.float32)),
                 const(prefix + ".z", np.full(len(step), 128, np.uint8)), const(prefix + ".b", bias.astype(np.float32))]
         # Activations are rounded to 8 bits with one scale per input. The special tokens (rows 0

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from app.nlp.bert_u8 import Layer, U8Encoder, bert_graph, ends_first
+from app.nlp.bert_u8 import Layer, U8Encoder, attention_in, bert_graph, ends_first
 
 # Names the arithmetic: anything derived from e5 vectors and kept (shipped language means) says
 # which it came from.
@@ -30,6 +30,14 @@ PREFIX = {True: "query: ", False: "passage: "}
 WORD_CACHE = 200_000  # segmented words kept per process
 CACHED_WORD = 24  # characters: longer "words" (a whole Chinese or Japanese sentence) are rarely seen twice
 _SPACES = re.compile(" {2,}")
+
+
+def remember_word(cache, word, ids):
+    """Keep a short word's token ids in `cache` (emptied when it is full)."""
+    if len(word) <= CACHED_WORD:
+        if len(cache) >= WORD_CACHE:
+            cache.clear()
+        cache[word] = ids
 
 
 def weights_path():
@@ -94,10 +102,7 @@ class Tokenizer:
             ids = cache.get(word)
             if ids is None:
                 ids = self._viterbi(word)
-                if len(word) <= CACHED_WORD:
-                    if len(cache) >= WORD_CACHE:
-                        cache.clear()
-                    cache[word] = ids
+                remember_word(cache, word, ids)
             out.extend(ids)
         return out
 
@@ -190,14 +195,12 @@ class E5(U8Encoder):
     def _layers(self):
         """The file's 4-bit layers widened to float32, one at a time."""
         t, H = self._tensors, self.H
-        scale = 1.0 / np.sqrt(H // self.heads)
         for i in range(self.layers):
             p = f"l{i}."
-            # 1/sqrt(head size) goes into the query's rows and bias.
-            qkv_w = np.concatenate([_dequantize(t[p + n + ".w"], H, H) for n in "qkv"])
-            qkv_w *= np.repeat(np.array([scale, 1.0, 1.0], np.float32), H)[:, None]
+            qkv_w, qkv_b = attention_in([_dequantize(t[p + n + ".w"], H, H) for n in "qkv"],
+                                        [t[p + n + ".b"] for n in "qkv"], self.heads)
             yield Layer(
-                qkv_w=qkv_w, qkv_b=np.concatenate([t[p + "q.b"] * scale, t[p + "k.b"], t[p + "v.b"]]),
+                qkv_w=qkv_w, qkv_b=qkv_b,
                 ao_w=_dequantize(t[p + "ao.w"], H, H), ao_b=t[p + "ao.b"],
                 aln_w=t[p + "aln.w"], aln_b=t[p + "aln.b"],
                 fi_w=_dequantize(t[p + "fi.w"], self.FF, H), fi_b=t[p + "fi.b"],

@@ -138,23 +138,20 @@ def use(texts):
     return _rows(_use_model().encode(_clean(texts)), USE_DIM)
 
 
-_beside = None
+@_once
+def _e5_helper():
+    from concurrent.futures import ThreadPoolExecutor
+
+    return ThreadPoolExecutor(1, thread_name_prefix="tandem-e5")
 
 
 def _e5_beside(texts, other):
     """(e5_query(texts), other(texts)). For a query or a new ticket the two run at once, e5 on a
     helper thread (ONNX Runtime lets go of the GIL), so the answer waits for the slower one only."""
-    global _beside
     texts = list(texts)
     if len(texts) >= BATCH_MIN:
         return e5_query(texts), other(texts)
-    if _beside is None:
-        with _lock:
-            if _beside is None:
-                from concurrent.futures import ThreadPoolExecutor
-
-                _beside = ThreadPoolExecutor(1, thread_name_prefix="tandem-e5")
-    e5 = _beside.submit(e5_query, texts)
+    e5 = _e5_helper().submit(e5_query, texts)
     vectors = other(texts)
     return e5.result(), vectors
 

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from app.nlp.bert_u8 import Layer, U8Encoder, bert_graph, ends_first
-from app.nlp.e5 import CACHED_WORD, WORD_CACHE
+from app.nlp.bert_u8 import Layer, U8Encoder, attention_in, bert_graph, ends_first, quantize_rows
+from app.nlp.e5 import remember_word
 
 # Names the arithmetic: stored MiniLM vectors carry it (see app.kb.engine_core.RECIPE).
 RECIPE = "minilm-l6-u8/1"
@@ -175,10 +175,7 @@ class WordPiece:
                     break
                 ids.append(found)
                 start = end
-        if len(word) <= CACHED_WORD:
-            if len(self._cache) >= WORD_CACHE:
-                self._cache.clear()
-            self._cache[word] = ids
+        remember_word(self._cache, word, ids)
         return ids
 
     def encode(self, text, max_tokens=MAX_TOKENS):
@@ -203,9 +200,8 @@ class MiniLM(U8Encoder):
         self.H = word.shape[1]
         self.layers = 1 + max(int(name.split(".")[2]) for name in t if name.startswith("encoder.layer."))
         # Words in int8 with a scale per row; positions (+ the one token type) stay float32.
-        step = np.maximum(np.abs(word).max(axis=1), 1e-12) / 127.0
-        self._word = np.clip(np.rint(word / step[:, None]), -127, 127).astype(np.int8)
-        self._word_step = step.astype(np.float32)
+        values, step = quantize_rows(word)
+        self._word, self._word_step = values.astype(np.int8), step.astype(np.float32)
         self._base = (t["embeddings.position_embeddings.weight"]
                       + t["embeddings.token_type_embeddings.weight"][0]).astype(np.float32)
 
@@ -214,16 +210,14 @@ class MiniLM(U8Encoder):
         return self._word[ids].astype(np.float32) * self._word_step[ids][:, None] + self._base[positions]
 
     def _layers(self):
-        t, H = self._tensors, self.H
-        scale = 1.0 / np.sqrt(H // HEADS)
+        t = self._tensors
         for i in range(self.layers):
             p = f"encoder.layer.{i}."
             g = lambda name: np.asarray(t[p + name], np.float32)  # noqa: E731 - a local shorthand
-            qkv_w = np.concatenate([g(f"attention.self.{n}.weight") for n in ("query", "key", "value")])
-            qkv_w *= np.repeat(np.array([scale, 1.0, 1.0], np.float32), H)[:, None]
+            qkv_w, qkv_b = attention_in([g(f"attention.self.{n}.weight") for n in ("query", "key", "value")],
+                                        [g(f"attention.self.{n}.bias") for n in ("query", "key", "value")], HEADS)
             yield Layer(
-                qkv_w=qkv_w, qkv_b=np.concatenate([g("attention.self.query.bias") * scale,
-                                                   g("attention.self.key.bias"), g("attention.self.value.bias")]),
+                qkv_w=qkv_w, qkv_b=qkv_b,
                 ao_w=g("attention.output.dense.weight"), ao_b=g("attention.output.dense.bias"),
                 aln_w=g("attention.output.LayerNorm.weight"), aln_b=g("attention.output.LayerNorm.bias"),
                 fi_w=g("intermediate.dense.weight"), fi_b=g("intermediate.dense.bias"),
