@@ -28,6 +28,13 @@ def _int(environ, name, default):
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _non_negative_int(environ, name, default):
+    value = _int(environ, name, default)
+    if value < 0:
+        raise ConfigError(f"{name} must be 0 or more, got {environ.get(name)!r}")
+    return value
+
+
 def _positive_float(environ, name, default):
     raw = environ.get(name)
     if raw in (None, ""):
@@ -85,6 +92,10 @@ def load_config(environ=None, mode=None):
         # A pooled PostgreSQL connection idle this long is checked with a round trip before use;
         # one in steady use is not (SQLAlchemy's pool_pre_ping would cost a round trip per request).
         "DB_PING_AFTER_IDLE_SECONDS": _positive_float(environ, "DB_PING_AFTER_IDLE_SECONDS", 5.0),
+        # Threads of the BLAS under numpy (OpenBLAS) in this process; 0 leaves its own default
+        # (one per core). Searches and embeddings multiply small matrices while web requests and the
+        # e5 helper thread want the cores: BLAS threads only contend with them.
+        "BLAS_THREADS": _non_negative_int(environ, "BLAS_THREADS", 1),
         "REDIS_URL": redis_url,
         "RQ_QUEUES": ["high", "default", "low"],
         # Several deployments (or parallel test runs) can share one Redis under different prefixes.

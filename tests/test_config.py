@@ -34,3 +34,31 @@ def test_production_adds_hsts(tmp_path, monkeypatch):
                       "SCHEDULER_IN_PROCESS": False})
     response = app.test_client().get("/healthz")
     assert "max-age" in response.headers["Strict-Transport-Security"]
+
+
+def test_blas_threads_default_to_one_and_refuse_nonsense():
+    assert load_config({})["BLAS_THREADS"] == 1
+    assert load_config({"BLAS_THREADS": "0"})["BLAS_THREADS"] == 0
+    for bad in ("-1", "two"):
+        with pytest.raises(ConfigError, match="BLAS_THREADS"):
+            load_config({"BLAS_THREADS": bad})
+
+
+def _blas_threads():
+    from threadpoolctl import threadpool_info
+
+    return {info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"}
+
+
+def test_app_runs_numpy_products_on_the_configured_blas_threads():
+    import numpy  # noqa: F401
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=2, user_api="blas")
+    try:
+        create_app({"TANDEM_ENV": "testing", "BLAS_THREADS": 1})
+        assert _blas_threads() == {1}
+        create_app({"TANDEM_ENV": "testing", "BLAS_THREADS": 0})  # 0: left as it is
+        assert _blas_threads() == {1}
+    finally:
+        threadpool_limits(limits=1, user_api="blas")
