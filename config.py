@@ -92,9 +92,7 @@ def load_config(environ=None, mode=None):
         # A pooled PostgreSQL connection idle this long is checked with a round trip before use;
         # one in steady use is not (SQLAlchemy's pool_pre_ping would cost a round trip per request).
         "DB_PING_AFTER_IDLE_SECONDS": _positive_float(environ, "DB_PING_AFTER_IDLE_SECONDS", 5.0),
-        # Threads of the BLAS under numpy (OpenBLAS) in this process; 0 leaves its own default
-        # (one per core). Searches and embeddings multiply small matrices while web requests and the
-        # e5 helper thread want the cores: BLAS threads only contend with them.
+        # See app/core/blas.py: more BLAS threads only contend with the request threads.
         "BLAS_THREADS": _non_negative_int(environ, "BLAS_THREADS", 1),
         "REDIS_URL": redis_url,
         "RQ_QUEUES": ["high", "default", "low"],

@@ -4,6 +4,7 @@ import logging
 
 from flask import Flask
 
+from app.core import blas
 from config import load_config
 
 
@@ -17,7 +18,7 @@ def create_app(config=None):
         app.config.update(load_config(mode=(config or {}).get("TANDEM_ENV")))
         app.config.update(config or {})
 
-    limit_blas_threads(app.config["BLAS_THREADS"])
+    blas.limit(app.config["BLAS_THREADS"])
     register_extensions(app)
     register_blueprints(app)
     register_jobs(app)
@@ -26,17 +27,6 @@ def create_app(config=None):
     register_cli(app)
     register_templates(app)
     return app
-
-
-def limit_blas_threads(threads):
-    """OpenBLAS starts one thread per core for a product of any size. On 2 cores, beside the web
-    threads and the e5 helper thread, they only contend: a KB search (USE and the index's matrix
-    products) took a p95 of 26 ms with them and 16 ms with one thread."""
-    if threads:
-        import numpy  # noqa: F401  the BLAS must be loaded for its threads to be set
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(limits=threads, user_api="blas")
 
 
 def register_extensions(app):

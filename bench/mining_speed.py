@@ -18,7 +18,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app import limit_blas_threads  # noqa: E402
+from app.core import blas  # noqa: E402
 from app.success import mining  # noqa: E402
 from app.success.mining import space  # noqa: E402
 from bench.mining_quality import banking77, banking77_ml  # noqa: E402
@@ -50,9 +50,9 @@ def main(argv=None):
     parser.add_argument("--attach-samples", type=int, default=60)
     parser.add_argument("--encode-sample", type=int, default=500, help="tickets encoded to estimate a cold mine")
     parser.add_argument("--blas-threads", type=int, default=1,
-                        help="BLAS threads, as a worker runs with BLAS_THREADS (default 1; 0: OpenBLAS's own default)")
+                        help="BLAS threads, as a worker with BLAS_THREADS has them (default 1; 0: OpenBLAS's own)")
     args = parser.parse_args(argv)
-    limit_blas_threads(args.blas_threads)
+    blas.limit(args.blas_threads)
     rng = np.random.default_rng(0)
 
     texts, langs, _labels, vectors = banking77(args.data, args.cache)

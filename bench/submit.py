@@ -13,12 +13,13 @@ once and that the requesters it created have no password hash, prints the figure
 with --json), and stops every process it started.
 
 The jobs the submissions queue on Redis are run once the load is over, by one `flask worker`
-started then; the bench waits until it has run every one and fails its check on any job that
-failed. This measures what the target is about, the web tier taking submissions with its jobs on
-Redis: a worker sharing the two cores could not keep pace anyway (each new ticket is embedded and
-attached to a topic; one worker on 2 cores runs the jobs of about 25 submissions a second) and
-would only take CPU from the web workers. `--jobs-worker during` runs it during the load instead, at idle
-priority, for the figure of one machine doing both.
+started then; the bench waits until it has run every one, and its check fails on a job that
+failed or is still open at --drain-timeout. The figure is then the web tier's: how fast it takes
+submissions with their jobs on Redis. A worker on the same two cores could not keep pace anyway
+(each new ticket is embedded and attached to a topic; one worker on 2 cores runs about 75 jobs a
+second, three per submission), so during the load it would only take CPU from the web workers
+while its queue grows. `--jobs-worker during` runs it during the load instead, at idle priority,
+for the figure of one machine doing both.
 """
 
 import argparse
@@ -56,7 +57,8 @@ def parse_args(argv=None):
                    help="threads per gunicorn worker (gthread; 1: sync workers), so database waits overlap; "
                         "more than 2 lose more to the GIL than they gain (measured on 2 cores)")
     p.add_argument("--worker-nice", type=int, default=19,
-                   help="niceness of the RQ worker, which also runs under SCHED_IDLE where chrt exists: web requests first, jobs catch up afterwards (default 19)")
+                   help="with --jobs-worker during: niceness of the RQ worker, which also runs under SCHED_IDLE "
+                        "where chrt exists: web requests first, jobs catch up afterwards (default 19)")
     p.add_argument("--jobs-worker", choices=("after", "during"), default="after",
                    help="start the RQ worker once the load is over and wait until it has run every job the "
                         "submissions queued on Redis (default), or run it during the load at idle priority")

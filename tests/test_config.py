@@ -54,11 +54,25 @@ def test_app_runs_numpy_products_on_the_configured_blas_threads():
     import numpy  # noqa: F401
     from threadpoolctl import threadpool_limits
 
-    threadpool_limits(limits=2, user_api="blas")
-    try:
+    with threadpool_limits(limits=2, user_api="blas"):
+        assert _blas_threads() == {2}
         create_app({"TANDEM_ENV": "testing", "BLAS_THREADS": 1})
         assert _blas_threads() == {1}
+        threadpool_limits(limits=2, user_api="blas")
         create_app({"TANDEM_ENV": "testing", "BLAS_THREADS": 0})  # 0: left as it is
+        assert _blas_threads() == {2}
+
+
+def test_mining_limits_the_blas_that_scipy_brings_too():
+    import numpy as np
+    from threadpoolctl import threadpool_limits
+
+    from app.success.mining import cluster
+
+    with threadpool_limits(limits=2, user_api="blas"):
+        create_app({"TANDEM_ENV": "testing", "BLAS_THREADS": 1})
+        import sklearn.cluster  # noqa: F401  scipy's OpenBLAS, at its own default of a thread per core:
+        threadpool_limits(limits=2, user_api="blas")
+        vectors = np.random.default_rng(0).standard_normal((60, 8)).astype(np.float32)
+        cluster._hdbscan(vectors / np.linalg.norm(vectors, axis=1, keepdims=True))
         assert _blas_threads() == {1}
-    finally:
-        threadpool_limits(limits=1, user_api="blas")

@@ -18,6 +18,8 @@ tickets to leave out, so they mean the same for 50 tickets or 100,000.
 
 import numpy as np
 
+from app.core import blas
+
 PROJECTED_DIM = 256
 DROP_FIRST_AXIS_FROM = 500
 NEIGHBOURS = 4  # MIN_TOPIC_SIZE - 1: the nearest tickets that can still be one topic
@@ -88,6 +90,7 @@ def _hdbscan(S):
 
     from sklearn.cluster import HDBSCAN
 
+    blas.apply()  # scipy's own OpenBLAS, loaded with sklearn
     n = len(S)
     if n < MIN_TOPIC_SIZE:
         return np.full(n, -1, np.int64)
@@ -107,6 +110,7 @@ def _hdbscan(S):
 def _sums(S, labels, k):
     from scipy.sparse import csr_matrix
 
+    blas.apply()
     mask = labels >= 0
     rows = labels[mask]
     onehot = csr_matrix((np.ones(len(rows), np.float32), (rows, np.flatnonzero(mask))), shape=(k, len(S)))
