@@ -311,13 +311,9 @@ async def run_load(port, concurrency, warmup, seconds, run_id, web_pid=None):
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-def _process_cpu_ms(pid):
-    """User + system CPU of one process so far, in ms (Linux /proc; 0 where unreadable)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) * 1000.0 / _TICKS
-    except (OSError, IndexError, ValueError):
-        return 0.0
+def _stat_cpu_ms(fields):
+    """User + system CPU in ms from the fields of /proc/<pid>/stat after the process name."""
+    return (int(fields[11]) + int(fields[12])) * 1000.0 / _TICKS
 
 
 def _idle_cpu_ms():
@@ -336,7 +332,7 @@ def cpu_by_role(web_pid):
     proc = Path("/proc")
     if web_pid is None or not proc.is_dir():
         return {}
-    totals = {"web": 0.0, "postgres": 0.0, "redis": 0.0, "load": _process_cpu_ms(os.getpid()),
+    totals = {"web": 0.0, "postgres": 0.0, "redis": 0.0, "load": time.process_time() * 1000.0,
               "idle": _idle_cpu_ms()}
     for entry in proc.iterdir():
         if not entry.name.isdigit():
@@ -346,13 +342,12 @@ def cpu_by_role(web_pid):
         except OSError:
             continue
         name = stat[stat.index("(") + 1:stat.rindex(")")]
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        if int(entry.name) == web_pid or ppid == web_pid:
-            totals["web"] += _process_cpu_ms(entry.name)
-        elif name.startswith("postgres"):
-            totals["postgres"] += _process_cpu_ms(entry.name)
-        elif name.startswith("redis-server"):
-            totals["redis"] += _process_cpu_ms(entry.name)
+        fields = stat.rsplit(")", 1)[1].split()
+        role = ("web" if int(entry.name) == web_pid or int(fields[1]) == web_pid else
+                "postgres" if name.startswith("postgres") else
+                "redis" if name.startswith("redis-server") else None)
+        if role:
+            totals[role] += _stat_cpu_ms(fields)
     return totals
 
 
@@ -399,7 +394,6 @@ def drain_jobs(pg_url, timeout):
     try:
         with engine.connect() as conn:
             _open, done_before = conn.execute(query).one()
-            conn.commit()
         while time.monotonic() - started < timeout:
             time.sleep(1.0)
             with engine.connect() as conn:

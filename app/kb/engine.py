@@ -188,8 +188,16 @@ def index_articles(article_ids, announce=True) -> None:
         if gone:
             db.session.execute(delete(KbArticleIndex).where(KbArticleIndex.article_id.in_(gone)))
         entries = engine_core.build_entries((a.id, a.title, a.body, a.locale) for a in published)
+        rows = {row.article_id: row for row in db.session.scalars(
+            select(KbArticleIndex).where(KbArticleIndex.article_id.in_(keep)))} if keep else {}
         for article, entry in zip(published, entries):
-            store_entry(entry, article.visibility)
+            values = entry_values(entry, article.visibility)
+            row = rows.get(article.id)
+            if row is None:
+                db.session.add(KbArticleIndex(article_id=article.id, **values))
+            else:  # replaced in place: a second job indexing it at the same time just writes last
+                for name, value in values.items():
+                    setattr(row, name, value)
         if announce:
             bump_token()
         db.session.commit()
@@ -206,22 +214,11 @@ def entry_values(entry, visibility, now=None):
     )
 
 
-def store_entry(entry, visibility):
-    """Write one article's entry (insert or replace); the caller bumps the token and commits."""
-    values = entry_values(entry, visibility)
-    row = db.session.get(KbArticleIndex, entry.article_id)
-    if row is None:
-        db.session.add(KbArticleIndex(article_id=entry.article_id, **values))
-    else:
-        for name, value in values.items():
-            setattr(row, name, value)
-
-
 def index_article(article_id: int) -> None:
     index_articles([article_id])
 
 
-def stale_article_ids(limit=None):
+def stale_article_ids():
     """Articles whose entry was made with another recipe (or before entries recorded one)."""
     recipe = KbArticleIndex.recipe
     current = engine_core.recipe()
@@ -230,7 +227,7 @@ def stale_article_ids(limit=None):
     return sorted(db.session.scalars(
         select(KbArticleIndex.article_id)
         .where(or_(recipe.is_(None), recipe < current, recipe > current))
-        .limit(limit or BATCH)))
+        .limit(BATCH)))
 
 
 def refresh_stale(seconds=REFRESH_SECONDS, clock=time.monotonic) -> int:

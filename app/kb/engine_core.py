@@ -261,7 +261,7 @@ class Corpus:
         """Per-article raw signals for one query, every passage scored: dict name → float32 array (n,).
         "minilm" is there for an English query only, NaN for articles without MiniLM vectors.
 
-        `vectors`: the query's (e5, USE[, MiniLM]) vectors when already encoded (batch benchmarks).
+        `vectors`: the query's (e5, USE, MiniLM or None) vectors when already encoded (batch benchmarks).
         """
         queries = self._query_vectors(query, language, vectors)
         return {**self._lexical(query, language),
@@ -273,9 +273,8 @@ class Corpus:
             vectors = _encode_query(query, language)
         e5 = centres.centre_rows(vectors[0][None, :], [language])[0]
         out = {"e5": self.spaces["e5"].query(e5), "use": self.spaces["use"].query(vectors[1])}
-        minilm = vectors[2] if len(vectors) > 2 else None
-        if language == ENGLISH and minilm is not None and "minilm" in self.spaces:
-            out["minilm"] = self.spaces["minilm"].query(minilm)
+        if language == ENGLISH and vectors[2] is not None and "minilm" in self.spaces:
+            out["minilm"] = self.spaces["minilm"].query(vectors[2])
         return out
 
     def _lexical(self, query, language):
@@ -333,10 +332,8 @@ class Corpus:
             has = ~np.isnan(signals[k])
             score = score + np.where(has, w[k] * signals[k], np.float32(0))
             total = total + w[k] * has.astype(np.float32)
-        if np.ndim(total):
+        if np.ndim(total):  # else no semantic signal at all: 0
             score = np.where(total > 0, score / np.maximum(total, 1e-12), np.float32(0))
-        elif total:
-            score = score / total
         for k in ("terms", "grams"):
             if w.get(k):
                 score = score + w[k] * signals[k]

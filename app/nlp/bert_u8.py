@@ -15,6 +15,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
+WORD_CACHE = 200_000  # tokenized words kept per process and encoder
+CACHED_WORD = 24  # characters: longer "words" (a whole Chinese or Japanese sentence) are rarely seen twice
+
+
+def remember_word(cache, word, ids):
+    """Keep a short word's token ids in `cache` (emptied when it is full)."""
+    if len(word) <= CACHED_WORD:
+        if len(cache) >= WORD_CACHE:
+            cache.clear()
+        cache[word] = ids
+
 
 @dataclass
 class Layer:

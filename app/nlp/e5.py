@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from app.nlp.bert_u8 import Layer, U8Encoder, attention_in, bert_graph, ends_first
+from app.nlp.bert_u8 import Layer, U8Encoder, attention_in, bert_graph, ends_first, remember_word
 
 # Names the arithmetic: anything derived from e5 vectors and kept (shipped language means) says
 # which it came from.
@@ -27,17 +27,7 @@ RECIPE = "e5-small-u8/1"
 QK = 32  # weights per 4-bit block
 META = "\u2581"
 PREFIX = {True: "query: ", False: "passage: "}
-WORD_CACHE = 200_000  # segmented words kept per process
-CACHED_WORD = 24  # characters: longer "words" (a whole Chinese or Japanese sentence) are rarely seen twice
 _SPACES = re.compile(" {2,}")
-
-
-def remember_word(cache, word, ids):
-    """Keep a short word's token ids in `cache` (emptied when it is full)."""
-    if len(word) <= CACHED_WORD:
-        if len(cache) >= WORD_CACHE:
-            cache.clear()
-        cache[word] = ids
 
 
 def weights_path():

@@ -21,8 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from app.nlp.bert_u8 import Layer, U8Encoder, attention_in, bert_graph, ends_first, quantize_rows
-from app.nlp.e5 import remember_word
+from app.nlp.bert_u8 import Layer, U8Encoder, attention_in, bert_graph, ends_first, quantize_rows, remember_word
 
 # Names the arithmetic: stored MiniLM vectors carry it (see app.kb.engine_core.RECIPE).
 RECIPE = "minilm-l6-u8/1"
@@ -228,7 +227,6 @@ class MiniLM(U8Encoder):
         t = self._tensors
         graph = bert_graph("minilm", self.H, HEADS, EPS,
                            (t["embeddings.LayerNorm.weight"], t["embeddings.LayerNorm.bias"]), self._layers())
-        self._tensors = None  # the mapped file is only needed to build the graph
         return graph
 
     def encode(self, texts, threads=None):

@@ -110,7 +110,6 @@ def _hdbscan(S):
 def _sums(S, labels, k):
     from scipy.sparse import csr_matrix
 
-    blas.apply()
     mask = labels >= 0
     rows = labels[mask]
     onehot = csr_matrix((np.ones(len(rows), np.float32), (rows, np.flatnonzero(mask))), shape=(k, len(S)))
