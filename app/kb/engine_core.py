@@ -212,6 +212,14 @@ def encode_queries(queries, languages):
     return e5, use, _minilm_rows(texts, english)
 
 
+def query_language(query, locale=None):
+    """The language a search treats `query` as: guessed from the text, the searcher's locale
+    breaking ties (a one-word Cyrillic query, kanji alone) and standing in when nothing is
+    recognisable."""
+    hint = base_language(locale)
+    return detect(query, hint) or hint
+
+
 def _minilm_rows(texts, english):
     """MiniLM rows for the texts at positions `english`, zero rows for the others."""
     rows = np.zeros((len(texts), encoders.MINILM_DIM), np.float32)
@@ -344,10 +352,7 @@ class Corpus:
         query = (query or "")[:MAX_QUERY_CHARS]
         if not query.strip() or not self.n or limit <= 0:
             return []
-        language = detect(query)
-        if language is None or (language == "zh" and base_language(locale) == "ja"):
-            # Kanji alone reads as Chinese to the detector; a Japanese searcher wrote Japanese.
-            language = base_language(locale)
+        language = query_language(query, locale)
         searcher = (locale or "").lower()
         boost = LOCALE_BOOST * self._language_mask(base_language(searcher)) if searcher else 0.0
         if self.shortlisting:

@@ -1,6 +1,6 @@
 """Tokenizer and language guess: the lexical half of the engine, without a database."""
 
-from app.kb.engine_core import passages
+from app.kb.engine_core import passages, query_language
 from app.nlp.lang import detect
 from app.nlp.text import tokenize
 
@@ -12,6 +12,35 @@ def test_language_guess_by_script():
     assert detect("我的卡還沒到") == "zh"
     assert detect("カードがまだ届きません") == "ja"
     assert detect("🙂 123 !!!") is None
+
+
+def test_bulgarian_questions_without_telltale_words_are_bulgarian():
+    # Written for this test; the word lists used before took some of these for Russian.
+    for text in ("Как да сменя паролата на профила?",
+                 "Таксуван съм два пъти за една поръчка",
+                 "Колко време отнема превод към друга банка?",
+                 "Не мога да вляза в приложението от новия телефон"):
+        assert detect(text) == "bg", text
+    for text in ("Как поменять пароль в профиле?",
+                 "Сколько времени занимает перевод в другой банк?",
+                 "Не могу войти в приложение с нового телефона"):
+        assert detect(text) == "ru", text
+
+
+def test_searchers_language_settles_a_short_cyrillic_query():
+    # "карта" and "кредитна карта" are words in both languages' spelling or close to it.
+    assert detect("карта", hint="ru") == "ru"
+    assert detect("карта", hint="bg") == "bg"
+    assert query_language("кредитна карта", "ru-RU") == "ru"
+    assert query_language("кредитна карта", "bg") == "bg"
+    # A whole question in the other language is not overruled by the hint.
+    assert detect("Колко време отнема превод към друга банка?", hint="ru") == "bg"
+    assert detect("Сколько времени занимает перевод в другой банк?", hint="bg") == "ru"
+    # Kanji alone: Chinese, unless the searcher writes Japanese.
+    assert query_language("暗証番号", "ja") == "ja"
+    assert query_language("暗証番号", None) == "zh"
+    # Nothing recognisable: the searcher's language.
+    assert query_language("123", "bg") == "bg"
 
 
 def test_inflected_forms_share_a_stem():

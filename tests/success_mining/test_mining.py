@@ -102,6 +102,9 @@ def test_detect_language_by_script():
     assert mining.detect_language("My card never arrived") == "en"
     assert mining.detect_language("Моя карта не пришла, объясните") == "ru"
     assert mining.detect_language("Все още чакам картата си, моля помогнете") == "bg"
+    # No ъ, "ще" or "моля": told apart by the n-gram model (the letter rules said Russian).
+    assert mining.detect_language("Не мога да вляза в приложението от новия телефон") == "bg"
+    assert mining.detect_language("Не могу войти в приложение с нового телефона") == "ru"
     assert mining.detect_language("カードがまだ届きません") == "ja"
     assert mining.detect_language("我還在等我的卡，這是怎麼回事") == "zh-Hant"
     assert mining.detect_language("我还在等我的卡，这是怎么回事") == "zh-Hans"

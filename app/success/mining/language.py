@@ -6,15 +6,13 @@ tickets, so telling scripts apart matters far more than telling Latin-script lan
 
 import re
 
+from app.nlp.lang import cyrillic_language
+
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _KANA = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _HANGUL = re.compile(r"[\uac00-\ud7af\u1100-\u11ff]")
 _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
-# Letters Russian uses and Bulgarian does not. Bulgarian ъ is a vowel (към, съм); Russian ъ is
-# only a hard sign before е, ё, ю, я (объясните), so only the vowel use counts for Bulgarian.
-_RU_ONLY = re.compile(r"[ыэёЫЭЁ]")
-_BG_HINT = re.compile(r"ъ(?![еёюяЕЁЮЯ])|\bще\b|\bмоля\b|\bкак да\b", re.IGNORECASE)
 # Frequent characters that exist only in one of the two Chinese scripts.
 _HANS_ONLY = set("这说们来时为会么对过还没发现问题开关样请吗帐号码买卖钱银转换给应该让从认识网络设备终端")
 _HANT_ONLY = set("這說們來時為會麼對過還沒發現問題開關樣請嗎帳號碼買賣錢銀轉換給應該讓從認識網絡設備終端")
@@ -37,9 +35,7 @@ def detect_language(text: str | None) -> str | None:
     scores = {"cyr": counts["cyr"], "cjk": cjk * 3, "hangul": counts["hangul"] * 3, "latin": counts["latin"]}
     script = max(scores, key=scores.get)
     if script == "cyr":
-        if _RU_ONLY.search(text):
-            return "ru"
-        return "bg" if _BG_HINT.search(text) else "ru"
+        return cyrillic_language(text)
     if script == "cjk":
         if counts["kana"] > 0:
             return "ja"
