@@ -187,10 +187,21 @@ def index_articles(article_ids, announce=True) -> None:
         gone = [i for i in chunk if i not in keep]
         if gone:
             db.session.execute(delete(KbArticleIndex).where(KbArticleIndex.article_id.in_(gone)))
+        read = {a.id: a.updated_at for a in published}
         entries = engine_core.build_entries((a.id, a.title, a.body, a.locale) for a in published)
+        unchanged = set()
+        if keep:
+            # An article saved (or deleted) while this batch was encoding has a job of its own:
+            # writing the text read before would undo it. Locked until the commit on PostgreSQL,
+            # so a save cannot slip in between.
+            unchanged = {i for i, at in db.session.execute(
+                select(KbArticle.id, KbArticle.updated_at).where(KbArticle.id.in_(keep))
+                .order_by(KbArticle.id).with_for_update()) if at == read[i]}
         rows = {row.article_id: row for row in db.session.scalars(
             select(KbArticleIndex).where(KbArticleIndex.article_id.in_(keep)))} if keep else {}
         for article, entry in zip(published, entries):
+            if article.id not in unchanged:
+                continue
             values = entry_values(entry, article.visibility)
             row = rows.get(article.id)
             if row is None:

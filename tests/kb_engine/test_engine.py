@@ -145,6 +145,33 @@ def test_index_job_follows_edits_unpublishing_and_deletion(db, faq, run_jobs):
     assert gone_id not in [h.article_id for h in engine.search("tracking number parcel", limit=50)]
 
 
+def test_an_edit_saved_while_indexing_is_not_undone(db, make_article, monkeypatch):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from app.kb import engine_core
+    from app.models.kb import KbArticle
+
+    article = make_article("Gift cards", "Gift cards can be bought in any amount.", index=False)
+    build = engine_core.build_entries
+
+    def edited_meanwhile(docs):
+        docs = list(docs)
+        # What the editor's save does while this job is still encoding the old text.
+        db.session.execute(update(KbArticle).where(KbArticle.id == article.id).values(
+            title="Store credit", updated_at=article.updated_at + timedelta(seconds=1)))
+        return build(docs)
+
+    monkeypatch.setattr(engine_core, "build_entries", edited_meanwhile)
+    engine.index_article(article.id)
+    assert db.session.get(KbArticleIndex, article.id) is None  # the old text was not written
+    monkeypatch.setattr(engine_core, "build_entries", build)
+    engine.index_article(article.id)  # the save's own job
+    assert db.session.get(KbArticleIndex, article.id).title == "Store credit"
+    assert titles(engine.search("store credit")) == ["Store credit"]
+
+
 def test_batch_indexing(db, make_article):
     articles = [make_article(f"Article {i}", f"Body about topic number {i}", index=False) for i in range(3)]
     assert engine.search("topic number") == []
