@@ -66,6 +66,11 @@ def _cyrillic_model():
     return _model
 
 
+def warm():
+    """Load the Russian/Bulgarian model now rather than at the first text that needs it."""
+    _cyrillic_model()
+
+
 def cyrillic_language(text, hint=None):
     """Russian or Bulgarian."""
     lowered = text.lower()
