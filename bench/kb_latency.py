@@ -211,7 +211,6 @@ def main(argv=None):
     from app.kb import engine, engine_core
     from app.nlp import encoders
     from app.nlp import lang
-    from app.nlp.lang import detect
 
     app = create_app({"TANDEM_ENV": "testing", "SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": None,
                       "RATELIMIT_ENABLED": False, "SCHEDULER_IN_PROCESS": False, "MAIL_SERVER": None,
@@ -254,19 +253,20 @@ def main(argv=None):
             times.append(time.perf_counter() - t)
             hits += bool(found)
         results["engine.search"] = times
-        english = [detect(q) == engine_core.ENGLISH for q, _loc in qs[: args.queries]]
+        english = [engine_core.query_language(q, loc) == engine_core.ENGLISH for q, loc in qs[: args.queries]]
         results[f"  English questions ({sum(english)}, e5 + USE + MiniLM)"] = [x for x, e in zip(times, english) if e]
         results[f"  other languages ({len(english) - sum(english)}, e5 + USE)"] = [
             x for x, e in zip(times, english) if not e]
         print(f"queries with at least one hit: {hits}/{args.queries}")
         # Query encoding alone, as a search does it, for the breakdown.
         enc, mini = [], []
-        for q, _loc in qs[: args.queries]:
+        for q, loc in qs[: args.queries]:
+            language = engine_core.query_language(q, loc)
             engine_core._encode_query.cache_clear()
             t = time.perf_counter()
-            engine_core._encode_query(q, detect(q))
+            engine_core._encode_query(q, language)
             enc.append(time.perf_counter() - t)
-            if detect(q) == engine_core.ENGLISH:
+            if language == engine_core.ENGLISH:
                 t = time.perf_counter()
                 encoders.minilm([q])
                 mini.append(time.perf_counter() - t)

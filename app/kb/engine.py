@@ -20,6 +20,7 @@ from flask import current_app
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from app.core.db import write_lock_on_sqlite
 from app.core.locales import normalize_locale
 from app.extensions import db
 from app.kb import engine_core
@@ -184,19 +185,21 @@ def index_articles(article_ids, announce=True) -> None:
         articles = db.session.scalars(select(KbArticle).where(KbArticle.id.in_(chunk))).all()
         published = [a for a in articles if a.status == "published"]
         keep = {a.id for a in published}
-        gone = [i for i in chunk if i not in keep]
-        if gone:
-            db.session.execute(delete(KbArticleIndex).where(KbArticleIndex.article_id.in_(gone)))
         read = {a.id: a.updated_at for a in published}
         entries = engine_core.build_entries((a.id, a.title, a.body, a.locale) for a in published)
+        # Nothing is written until the batch is encoded (which takes seconds), and then under a
+        # lock: SQLite's write lock, or on PostgreSQL the articles' rows until the commit. An
+        # article saved or deleted meanwhile has a job of its own; writing the text read before
+        # would undo it.
+        write_lock_on_sqlite()
         unchanged = set()
         if keep:
-            # An article saved (or deleted) while this batch was encoding has a job of its own:
-            # writing the text read before would undo it. Locked until the commit on PostgreSQL,
-            # so a save cannot slip in between.
             unchanged = {i for i, at in db.session.execute(
                 select(KbArticle.id, KbArticle.updated_at).where(KbArticle.id.in_(keep))
                 .order_by(KbArticle.id).with_for_update()) if at == read[i]}
+        gone = [i for i in chunk if i not in keep]
+        if gone:
+            db.session.execute(delete(KbArticleIndex).where(KbArticleIndex.article_id.in_(gone)))
         rows = {row.article_id: row for row in db.session.scalars(
             select(KbArticleIndex).where(KbArticleIndex.article_id.in_(keep)))} if keep else {}
         for article, entry in zip(published, entries):

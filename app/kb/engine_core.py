@@ -66,14 +66,16 @@ MIN_SCORE = 0.15          # fused score below which an article is not a match (u
 # passage is scored and results are exact.
 SHORTLIST_FROM_PASSAGES = 20_000
 # Articles whose passages are scored (with and without the locale boost, so up to twice this). At
-# 20,000 articles, 1,500 queries: against scoring every passage, 100 keeps the first hit of 1,499
-# (as 300 does) and top-10 overlap 0.9999 (300: 1.0000; 60: 0.9995), and ranks 1.4 ms sooner at
-# the median, 1.9 ms at p95 (passage gathering is most of the ranking time).
+# 20,000 articles, 1,500 queries: against scoring every passage, 100 keeps the same first hit for
+# 1,499 of 1,500 (as 300 does) and top-10 overlap 0.9999 (300: 1.0000; 60: 0.9995), and ranks
+# 1.4 ms sooner at the median, 1.9 ms at p95 (passage gathering is most of the ranking time). A
+# search asking for more results than this shortlists that many.
 SHORTLIST = 100
 # The shortlist itself reads the whole-article vectors on their leading principal axes only: 72 MB
-# a query at 20,000 articles became 10 MB. 64 axes keep the same results as 128 at 20,000 articles
-# (200 queries: same first hit and top 10 as scoring every passage; with a shortlist of only 30,
-# top-10 overlap 0.976 against 0.982) and score 1.6 ms sooner.
+# a query at 20,000 articles became 10 MB. 64 axes kept the same results as 128 at 20,000 articles
+# (200 queries, shortlist of 300: same first hit and top 10 as scoring every passage; with a
+# shortlist of only 30, top-10 overlap 0.976 against 0.982) and score 1.6 ms sooner; with the
+# shortlist of 100 the benchmark's 200 queries still get the same first hit and top 10.
 SHORTLIST_AXES = 64
 
 BM25_K1 = 1.2
@@ -300,17 +302,17 @@ class Corpus:
             t_scores, g_scores = t_scores * same, g_scores * same
         return {"terms": t_scores, "grams": g_scores}
 
-    def _shortlisted_fused(self, query, language, vectors, weights, boost, allowed):
-        """Fused scores, exact for the SHORTLIST best articles by their whole-article vectors (on
-        their principal axes), with and without the locale boost; the others are not candidates
-        (-inf)."""
+    def _shortlisted_fused(self, query, language, vectors, weights, boost, allowed, limit=0):
+        """Fused scores, exact for the SHORTLIST (or `limit`, if more) best articles by their
+        whole-article vectors (on their principal axes), with and without the locale boost; the
+        others are not candidates (-inf)."""
         queries = self._query_vectors(query, language, vectors)
         lexical = self._lexical(query, language)
         signals = {**lexical, **{name: self.spaces[name].coarse(q) for name, q in queries.items()}}
         coarse = self.fuse(signals, weights)
         if allowed is not None:
             coarse = np.where(allowed, coarse, -np.inf)
-        k = min(SHORTLIST, self.n)
+        k = min(max(SHORTLIST, limit), self.n)
         if k < self.n:
             # The best with the searcher's language boost and the best without it, so the boost
             # reorders the results but never pushes a better article in another language out.
@@ -360,7 +362,7 @@ class Corpus:
         searcher = (locale or "").lower()
         boost = LOCALE_BOOST * self._language_mask(base_language(searcher)) if searcher else 0.0
         if self.shortlisting:
-            fused = self._shortlisted_fused(query, language, vectors, weights, boost, allowed)
+            fused = self._shortlisted_fused(query, language, vectors, weights, boost, allowed, limit)
         else:
             fused = self.fuse(self.signals(query, language, vectors), weights)
         # Whether an article matches at all is decided before the locale boost, so the boost

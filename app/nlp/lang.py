@@ -3,9 +3,9 @@
 Picks a stemmer and a language centre for the sentence vectors; it never decides what a searcher
 may see. Returns one of "en", "ru", "bg", "zh", "ja", or None when nothing is recognisable
 (digits, emoji, punctuation). The script decides, except between Russian and Bulgarian, which
-share one: there py3langid's character n-gram model decides, restricted to the two (a word list
-took about one Bulgarian question in five for Russian). A one-word query can be either; `hint`,
-the searcher's language, settles it unless the text clearly says otherwise.
+share one: there spelling only one of them has, else py3langid's character n-gram model
+restricted to the two (word lists took about one Bulgarian question in five for Russian). A query
+of a few words can be either; `hint`, the searcher's language, settles it unless the model is sure.
 """
 
 import re
@@ -17,12 +17,16 @@ _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
 
 # Spelling only one of the two has, which settles it without the model: ы, э, ё and the hard sign
-# before е/ё/ю/я (объясните) are Russian; ъ anywhere else is the Bulgarian vowel (към, пъти).
-_RU_SPELLING = re.compile(r"[ыэё]|ъ[еёюя]")
-_BG_SPELLING = re.compile(r"ъ(?![еёюя])|ѝ")
+# before я (объясните) are Russian; ъ before a consonant or at a word's end is the Bulgarian vowel
+# (към, пъти). Both write ъ before е and ю (объект; съюз, съединение): the model decides those.
+_RU_SPELLING = re.compile(r"[ыэё]|ъя")
+_BG_SPELLING = re.compile(r"ъ(?![аеёиоуъыэюя])|ѝ")
 CYRILLIC = ("ru", "bg")
-# How sure the model must be to overrule the searcher's own language (a short phrase such as
-# "кредитна карта" scores about 0.8; a whole question in the other language mostly above 0.9).
+# The searcher's language settles a text of up to SHORT words unless the model is at least SURE of
+# the other ("кредитна карта" scores about 0.8; one word can be either). Longer text is the
+# model's alone: it was right on every public Russian and Bulgarian question, where a hint in the
+# other language applied at any length turned one in seven.
+SHORT = 3
 SURE = 0.9
 
 
@@ -72,7 +76,7 @@ def warm():
 
 
 def cyrillic_language(text, hint=None):
-    """Russian or Bulgarian."""
+    """Russian or Bulgarian; `hint` (a base code) as in `detect`."""
     lowered = text.lower()
     ru, bg = _RU_SPELLING.search(lowered), _BG_SPELLING.search(lowered)
     if ru and not bg:
@@ -80,7 +84,7 @@ def cyrillic_language(text, hint=None):
     if bg and not ru:
         return "bg"
     language, confidence = _cyrillic_model().classify(text)
-    if hint in CYRILLIC and language != hint and confidence < SURE:
+    if hint in CYRILLIC and language != hint and confidence < SURE and len(text.split()) <= SHORT:
         return hint
     return language
 

@@ -33,14 +33,22 @@ def test_searchers_language_settles_a_short_cyrillic_query():
     assert detect("карта", hint="bg") == "bg"
     assert query_language("кредитна карта", "ru-RU") == "ru"
     assert query_language("кредитна карта", "bg") == "bg"
-    # A whole question in the other language is not overruled by the hint.
-    assert detect("Колко време отнема превод към друга банка?", hint="ru") == "bg"
-    assert detect("Сколько времени занимает перевод в другой банк?", hint="bg") == "ru"
+    # A whole question is the model's alone, whatever the searcher's language (this one has no
+    # spelling only one language uses, and the model is about 80% sure).
+    assert detect("Как да сменя паролата на профила?", hint="ru") == "bg"
+    assert detect("Как поменять пароль в профиле?", hint="bg") == "ru"
     # Kanji alone: Chinese, unless the searcher writes Japanese.
     assert query_language("暗証番号", "ja") == "ja"
     assert query_language("暗証番号", None) == "zh"
     # Nothing recognisable: the searcher's language.
     assert query_language("123", "bg") == "bg"
+
+
+def test_hard_sign_spelling_both_languages_use_is_left_to_the_model():
+    # Bulgarian writes ъ before ю and е too (съюз, съединение); Russian before я (объясните).
+    assert detect("Плащане в евро в рамките на Европейския съюз") == "bg"
+    assert detect("Европейски съюз плащане", hint="bg") == "bg"
+    assert detect("Моя карта не пришла, объясните") == "ru"
 
 
 def test_inflected_forms_share_a_stem():

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app.core.db import write_lock_on_sqlite
 from app.core.errors import DomainError, NotFound
 from app.extensions import db
 from app.mail import queue_mail
@@ -21,7 +22,7 @@ from app.success.playbooks.scheduling import (
     StepPlan, completed_on_time, objective_met, pause_shift_minutes, plan_advance, resolve_owner,
 )
 from app.success.playbooks.editing import fill_placeholders, placeholder_values
-from app.success.playbooks.services import _insert, write_lock_on_sqlite
+from app.success.playbooks.services import _insert
 
 ADVANCE_BATCH = 500
 

@@ -6,7 +6,7 @@ tasks.py, triggers in triggers.py. Services flush, never commit.
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -28,17 +28,6 @@ SKIP_REASONS = {
     "churned": _l("has churned"),
     "missing": _l("does not exist"),
 }
-
-
-def write_lock_on_sqlite():
-    """SQLite: take the write lock before reading, so an overlapping job waits for this one
-    instead of failing on a stale snapshot. PostgreSQL needs nothing: its unique constraint makes
-    a second insert wait for the first and then do nothing."""
-    if db.engine.dialect.name != "sqlite":
-        return
-    raw = db.session.connection().connection.dbapi_connection
-    if not raw.in_transaction:
-        db.session.execute(text("BEGIN IMMEDIATE"))
 
 
 def _insert(dialect):

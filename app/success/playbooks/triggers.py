@@ -9,12 +9,13 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from app.core.db import write_lock_on_sqlite
 from app.core.errors import DomainError
 from app.extensions import db
 from app.models import Organization
 from app.models.playbooks import Playbook, PlaybookTrigger
 from app.success.playbooks import signals
-from app.success.playbooks.services import enrol_accounts, write_lock_on_sqlite
+from app.success.playbooks.services import enrol_accounts
 
 log = logging.getLogger(__name__)
 
