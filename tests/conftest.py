@@ -356,6 +356,7 @@ def smtp_server(app, monkeypatch, start_smtp):
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run"]
+BROWSER_TIMEOUT_MS = 15_000
 
 
 @pytest.fixture(scope="module")
@@ -376,8 +377,11 @@ def browser():
     executable = shutil.which("chromium")
     if executable is None:
         pytest.skip("Debian's chromium is not installed (apt-get install chromium); browser tests skipped")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # Waits end as soon as the page is ready; the limit only matters on a loaded machine (2 cores
+    # running another suite beside this one went past the default 5 s).
+    expect.set_options(timeout=BROWSER_TIMEOUT_MS)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
         yield browser
@@ -387,7 +391,7 @@ def browser():
 @pytest.fixture
 def page(browser, live_server, csrf_enabled):
     context = browser.new_context(base_url=live_server)
-    context.set_default_timeout(5000)
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
     page = context.new_page()
     yield page
     context.close()

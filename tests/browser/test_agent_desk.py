@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.models import Macro, SavedView, Ticket
+from tests.conftest import BROWSER_TIMEOUT_MS
 
 pytestmark = pytest.mark.browser
 PASSWORD = "correct-horse-battery"
@@ -107,7 +108,7 @@ def test_two_agents_edit_one_ticket_and_the_second_is_warned(browser, live_serve
     page.goto(ticket_url)
 
     other_context = browser.new_context(base_url=live_server)
-    other_context.set_default_timeout(5000)
+    other_context.set_default_timeout(BROWSER_TIMEOUT_MS)
     try:
         other = other_context.new_page()
         sign_in(other, "olga@tandem.example")
@@ -133,7 +134,7 @@ def test_two_agents_edit_one_ticket_and_the_second_is_warned(browser, live_serve
 
 def test_queue_on_a_phone_and_with_the_keyboard(browser, live_server, desk, csrf_enabled, shots):
     context = browser.new_context(base_url=live_server, viewport={"width": 390, "height": 844})
-    context.set_default_timeout(5000)
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
     try:
         page = context.new_page()
         sign_in(page, "ivan@tandem.example")
