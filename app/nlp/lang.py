@@ -9,7 +9,8 @@ of a few words can be either; `hint`, the searcher's language, settles it unless
 """
 
 import re
-import threading
+
+from app.core.loading import once
 
 _HIRAGANA_KATAKANA = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -52,22 +53,14 @@ def detect(text, hint=None):
     return None
 
 
-_lock = threading.Lock()
-_model = None
-
-
+@once
 def _cyrillic_model():
-    # Loaded once, at the first Cyrillic text its spelling does not settle: about 1 s and 80 MB.
-    global _model
-    if _model is None:
-        with _lock:
-            if _model is None:
-                from py3langid.langid import MODEL_FILE, LanguageIdentifier
+    # At the first Cyrillic text its spelling does not settle: about 1 s and 80 MB.
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-                model = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-                model.set_languages(list(CYRILLIC))
-                _model = model
-    return _model
+    model = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    model.set_languages(list(CYRILLIC))
+    return model
 
 
 def warm():

@@ -6,21 +6,13 @@ relevance benchmark: Traditional Chinese questions → English articles, R@1 0.5
 queries converted). Only the encoders' input is converted; the word index keeps the text as written.
 """
 
-import threading
+from app.core.loading import once
 
-_lock = threading.Lock()
-_converter = None
-
-
+@once
 def _t2s():
-    global _converter
-    if _converter is None:
-        with _lock:
-            if _converter is None:
-                import opencc
+    import opencc
 
-                _converter = opencc.OpenCC("t2s")
-    return _converter
+    return opencc.OpenCC("t2s")
 
 
 def for_encoder(text, language):
