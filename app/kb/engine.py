@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from flask import current_app
 from sqlalchemy import delete, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.core.db import write_lock_on_sqlite
 from app.core.locales import normalize_locale
@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 
 AUDIENCES = ("public", "staff")
 BATCH = 64                 # articles encoded per batch when indexing many
+LOCK_ATTEMPTS = 200        # a batch waits up to LOCK_ATTEMPTS * LOCK_PAUSE for writers to commit
+LOCK_PAUSE = 0.05
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for NOWAIT on a locked row
 SYNC_REBUILD_MAX = 5000    # above this many articles a changed index is rebuilt in the background
 # One run of the periodic refresh starts no batch after this long: it shares the job worker (and,
 # without Redis, the in-process scheduler) with the SLA sweep and mail.
@@ -184,37 +187,49 @@ def index_articles(article_ids, announce=True) -> None:
         chunk = ids[start:start + BATCH]
         articles = db.session.scalars(select(KbArticle).where(KbArticle.id.in_(chunk))).all()
         published = [a for a in articles if a.status == "published"]
-        keep = {a.id for a in published}
         read = {a.id: a.updated_at for a in published}
-        entries = engine_core.build_entries((a.id, a.title, a.body, a.locale) for a in published)
+        visibility = {a.id: a.visibility for a in published}
+        entries = dict(zip(read, engine_core.build_entries((a.id, a.title, a.body, a.locale) for a in published)))
         # Nothing is written until the batch is encoded (which takes seconds), and then under a
         # lock: SQLite's write lock, or on PostgreSQL the articles' rows until the commit. An
-        # article saved or deleted meanwhile has a job of its own; writing the text read before
+        # article saved or deleted meanwhile has a job of its own; writing what was read before
         # would undo it.
-        write_lock_on_sqlite()
-        unchanged = set()
-        if keep:
-            unchanged = {i for i, at in db.session.execute(
-                select(KbArticle.id, KbArticle.updated_at).where(KbArticle.id.in_(keep))
-                .order_by(KbArticle.id).with_for_update()) if at == read[i]}
-        gone = [i for i in chunk if i not in keep]
+        now = _lock_articles(chunk)
+        unchanged = {i for i, at in read.items() if i in now and now[i][0] == at}
+        gone = [i for i in chunk if i not in read and (i not in now or now[i][1] != "published")]
         if gone:
             db.session.execute(delete(KbArticleIndex).where(KbArticleIndex.article_id.in_(gone)))
         rows = {row.article_id: row for row in db.session.scalars(
-            select(KbArticleIndex).where(KbArticleIndex.article_id.in_(keep)))} if keep else {}
-        for article, entry in zip(published, entries):
-            if article.id not in unchanged:
-                continue
-            values = entry_values(entry, article.visibility)
-            row = rows.get(article.id)
+            select(KbArticleIndex).where(KbArticleIndex.article_id.in_(unchanged)))} if unchanged else {}
+        for article_id in sorted(unchanged):
+            values = entry_values(entries[article_id], visibility[article_id])
+            row = rows.get(article_id)
             if row is None:
-                db.session.add(KbArticleIndex(article_id=article.id, **values))
+                db.session.add(KbArticleIndex(article_id=article_id, **values))
             else:  # replaced in place: a second job indexing it at the same time just writes last
                 for name, value in values.items():
                     setattr(row, name, value)
         if announce:
             bump_token()
         db.session.commit()
+
+
+def _lock_articles(ids):
+    """{id: (updated_at, status)} of those articles that still exist, their rows locked until the
+    commit. On PostgreSQL a job never waits for a row lock: a request saving two articles (a
+    translation, then its original) takes them in its own order, so a job holding one and
+    waiting for the other would deadlock with it. The job lets go and tries again instead."""
+    write_lock_on_sqlite()
+    query = (select(KbArticle.id, KbArticle.updated_at, KbArticle.status).where(KbArticle.id.in_(ids))
+             .order_by(KbArticle.id).with_for_update(nowait=True))
+    for attempt in range(LOCK_ATTEMPTS):
+        try:
+            return {i: (at, status) for i, at, status in db.session.execute(query)}
+        except OperationalError as exc:
+            if getattr(exc.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE or attempt == LOCK_ATTEMPTS - 1:
+                raise
+            db.session.rollback()  # the batch has written nothing yet
+            time.sleep(LOCK_PAUSE)
 
 
 def entry_values(entry, visibility, now=None):

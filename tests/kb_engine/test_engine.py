@@ -182,6 +182,62 @@ def test_an_edit_saved_while_indexing_is_not_undone(db, make_article, monkeypatc
     assert titles(engine.search("loyalty points")) == []
 
 
+def test_linking_a_translation_while_the_job_indexes_both(app, db, make_article, monkeypatch):
+    """Linking a translation writes two articles (the translation, then its original); an index
+    job taking row locks on both meanwhile must neither deadlock with that save nor fail it."""
+    import threading
+    import time
+
+    from app.kb import engine_core, services
+    from app.models.kb import KbArticle
+
+    original = make_article("Gift cards", "Gift cards can be bought in any amount.", index=False)
+    translation = make_article("Карти", "Подаръчните карти се купуват в магазина.", locale="bg", index=False)
+    ids = (original.id, translation.id)
+    holding, built, errors = threading.Event(), threading.Event(), []
+    link, build = services._link_translation, engine_core.build_entries
+
+    def link_slowly(article, original_id):
+        holding.set()  # the translation's row is written (locked) and the original's is next
+        assert built.wait(30)
+        time.sleep(0.3)  # the job is now at its row locks
+        link(article, original_id)
+
+    def save():
+        with app.app_context():
+            try:
+                article = db.session.get(KbArticle, ids[1])
+                services.save_article(None, {"title": "Подаръчни карти", "body": article.body, "locale": "bg",
+                                             "visibility": "public", "translation_of": ids[0]}, article=article)
+                db.session.commit()
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+                db.session.rollback()
+
+    def build_while_saving(docs):
+        entries = build(docs)
+        assert holding.wait(30)
+        built.set()
+        return entries
+
+    monkeypatch.setattr(services, "_link_translation", link_slowly)
+    monkeypatch.setattr(engine_core, "build_entries", build_while_saving)
+    request = threading.Thread(target=save)
+    request.start()
+    try:
+        engine.index_articles(ids)
+    finally:
+        request.join(30)
+    assert errors == []
+    monkeypatch.setattr(engine_core, "build_entries", build)
+    engine.index_articles(ids)  # the save's own job
+    db.session.expire_all()
+    assert db.session.get(KbArticle, ids[1]).translation_group_id == ids[0]
+    assert db.session.get(KbArticle, ids[0]).translation_group_id == ids[0]
+    assert db.session.get(KbArticleIndex, ids[1]).title == "Подаръчни карти"
+    assert db.session.get(KbArticleIndex, ids[0]).title == "Gift cards"
+
+
 def test_batch_indexing(db, make_article):
     articles = [make_article(f"Article {i}", f"Body about topic number {i}", index=False) for i in range(3)]
     assert engine.search("topic number") == []
