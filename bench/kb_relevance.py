@@ -67,12 +67,12 @@ class VectorCache:
         self.data = dict(np.load(self.path)) if self.path and self.path.exists() else {}
 
     def encode(self, texts, languages):
-        # Keyed by the text the encoders see (Chinese converted to Simplified first) and by which
-        # are English (those get MiniLM vectors).
+        # Keyed by the text the encoders see (Chinese converted to Simplified first) and by what
+        # MiniLM reads (English questions, Chinese ones' glosses).
         seen = [script.for_encoder(t, lang) for t, lang in zip(texts, languages)]
         key = hashlib.sha1(json.dumps(seen, ensure_ascii=False).encode()).hexdigest()[:16]
-        english = "".join("1" if lang == engine_core.ENGLISH else "0" for lang in languages)
-        key_minilm = f"{key}_minilm_{hashlib.sha1(english.encode()).hexdigest()[:8]}"
+        english = [engine_core.minilm_text(t, lang) for t, lang in zip(texts, languages)]
+        key_minilm = f"{key}_minilm_{hashlib.sha1(json.dumps(english, ensure_ascii=False).encode()).hexdigest()[:8]}"
         if key + "_e5" not in self.data or key_minilm not in self.data:
             names = (key + "_e5", key + "_use", key_minilm)
             for name, rows in zip(names, engine_core.encode_queries(texts, languages)):
@@ -106,7 +106,7 @@ def collect(corpus, queries, cache, locale, noise=0.0, rng=None):
     e5, use, minilm = (jitter(rows, noise, rng) for rows in cache.encode(texts, languages))
     out = []
     for j, (text, gold) in enumerate(queries):
-        vectors = (e5[j], use[j], minilm[j] if languages[j] == engine_core.ENGLISH else None)
+        vectors = (e5[j], use[j], minilm[j] if minilm[j].any() else None)
         out.append((corpus.signals(text, languages[j], vectors), gold, languages[j]))
     return out
 
@@ -136,6 +136,7 @@ ABLATION = {
     "e5 (centred)": {"e5": 1.0},
     "USE": {"use": 1.0},
     "MiniLM (English)": {"minilm": 1.0},
+    "MiniLM on the gloss (Chinese)": {"gloss": 1.0},
     "e5 + USE": {"e5": engine_core.W_E5, "use": engine_core.W_USE},
     "e5 + USE + MiniLM": {"e5": engine_core.W_E5, "use": engine_core.W_USE, "minilm": engine_core.W_MINILM},
     "fused, no MiniLM": {"terms": engine_core.W_TERMS, "grams": engine_core.W_GRAMS, "e5": engine_core.W_E5,
@@ -151,6 +152,8 @@ def main(argv=None):
     parser.add_argument("--grid", action="store_true", help="also print a small grid of fusion weights")
     parser.add_argument("--minilm-grid", action="store_true",
                         help="also print MiniLM's weight tuned on one half of the BANKING77 questions, scored on the other")
+    parser.add_argument("--gloss-grid", action="store_true",
+                        help="also print the Chinese gloss's weight on each half of the Traditional Chinese questions")
     parser.add_argument("--noise", type=float, default=0.0, help="Gaussian noise per vector component (e.g. 0.003)")
     parser.add_argument("--seed", type=int, default=0, help="seed of --noise")
     args = parser.parse_args(argv)
@@ -180,7 +183,7 @@ def main(argv=None):
     print("\nablation, R@1 per task (" + ", ".join(t[0] for t in tasks) + ")")
     for label, weights in ABLATION.items():
         r1 = [metrics(corp, collected, locale, weights)["R@1"] for _n, corp, collected, locale in tasks]
-        print(f"{label:18} " + " ".join(f"{x:.3f}" for x in r1))
+        print(f"{label:29} " + " ".join(f"{x:.3f}" for x in r1))
     if args.grid:
         print("\ngrid (terms, grams, e5, use) → R@1 per task")
         for wt, wg, wu in itertools.product([0.05, 0.1, 0.15, 0.2, 0.3], [0, 0.05, 0.1], [0.6]):
@@ -189,6 +192,8 @@ def main(argv=None):
             print(f"{wt:.2f} {wg:.2f} 1.00 {wu:.2f}  " + " ".join(f"{x:.3f}" for x in r1) + f"  min-xl {min(r1[1:5]):.3f}")
     if args.minilm_grid:
         minilm_grid(tasks[0][1], tasks[0][2])
+    if args.gloss_grid:
+        gloss_grid(next(t for t in tasks if t[0] == "banking77 zh_hant→en"))
     print(f"\n({time.time() - started:.0f} s)")
 
 
@@ -209,6 +214,21 @@ def minilm_grid(corpus, collected):
     for tune, check in ((0, 1), (1, 0)):
         best = max(grid, key=lambda w: r1[w][tune])
         print(f"tuned on half {tune + 1}: {best} → half {check + 1}: {r1[best][check]:.3f} (without MiniLM {r1[0][check]:.3f})")
+
+
+def gloss_grid(task):
+    """W_GLOSS on the Traditional Chinese questions: all, and each half (the first and the second
+    question of every intent)."""
+    _name, corpus, collected, locale = task
+    by_gold = {}
+    for j, (_signals, gold, _lang) in enumerate(collected):
+        by_gold.setdefault(gold, []).append(j)
+    halves = [[rows[0] for rows in by_gold.values()], [j for rows in by_gold.values() for j in rows[1:]]]
+    base = {"terms": engine_core.W_TERMS, "grams": engine_core.W_GRAMS, "e5": engine_core.W_E5, "use": engine_core.W_USE}
+    print("\nGloss weight → Traditional Chinese R@1 (first half, second half, all)")
+    for w in [0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0, 1.5, 2.0]:
+        r1 = [metrics(corpus, [collected[j] for j in half], locale, {**base, "gloss": w})["R@1"] for half in halves]
+        print(f"{w:4.1f}  {r1[0]:.3f} {r1[1]:.3f} {metrics(corpus, collected, locale, {**base, 'gloss': w})['R@1']:.3f}")
 
 
 if __name__ == "__main__":
