@@ -295,10 +295,10 @@ def main(argv=None):
             times.append(time.perf_counter() - t)
             status[response.status_code] = status.get(response.status_code, 0) + 1
         results[f"{label} {status}"] = times
-    print(f"\n{'what':48} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7}")
+    print(f"\n{'what':56} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7}")
     for label, times in results.items():
         ms = [x * 1000 for x in times]
-        print(f"{label:48} {statistics.median(ms):7.1f} {pct(ms, 95):7.1f} {max(ms):7.1f}")
+        print(f"{label:56} {statistics.median(ms):7.1f} {pct(ms, 95):7.1f} {max(ms):7.1f}")
     if tmp:
         for name in os.listdir(tmp):
             os.remove(os.path.join(tmp, name))
