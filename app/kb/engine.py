@@ -195,7 +195,7 @@ def index_articles(article_ids, announce=True) -> None:
         # article saved or deleted meanwhile has a job of its own; writing what was read before
         # would undo it.
         now = _lock_articles(chunk)
-        unchanged = {i for i, at in read.items() if i in now and now[i][0] == at}
+        unchanged = {i for i, at in read.items() if now.get(i) == (at, "published")}
         gone = [i for i in chunk if i not in read and (i not in now or now[i][1] != "published")]
         if gone:
             db.session.execute(delete(KbArticleIndex).where(KbArticleIndex.article_id.in_(gone)))
@@ -216,12 +216,14 @@ def index_articles(article_ids, announce=True) -> None:
 
 def _lock_articles(ids):
     """{id: (updated_at, status)} of those articles that still exist, their rows locked until the
-    commit. On PostgreSQL a job never waits for a row lock: a request saving two articles (a
-    translation, then its original) takes them in its own order, so a job holding one and
-    waiting for the other would deadlock with it. The job lets go and tries again instead."""
+    commit against saves and deletions (FOR NO KEY UPDATE: votes and clicks, which only refer to
+    an article, go on). On PostgreSQL a job never waits for a row lock: a request saving two
+    articles (a translation, then its original) takes them in its own order, so a job holding one
+    and waiting for the other would deadlock with it. The job lets go and tries again instead;
+    after LOCK_ATTEMPTS it fails, and the requeue job runs it again later."""
     write_lock_on_sqlite()
     query = (select(KbArticle.id, KbArticle.updated_at, KbArticle.status).where(KbArticle.id.in_(ids))
-             .order_by(KbArticle.id).with_for_update(nowait=True))
+             .order_by(KbArticle.id).with_for_update(nowait=True, key_share=True))
     for attempt in range(LOCK_ATTEMPTS):
         try:
             return {i: (at, status) for i, at, status in db.session.execute(query)}

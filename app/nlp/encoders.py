@@ -145,9 +145,10 @@ def e5_query_and_use(texts):
 
 
 def e5_query_use_and_minilm(texts, minilm_texts=None):
-    """(e5_query(texts), use(texts), minilm(minilm_texts or texts)): an English query, or a Chinese
-    one with its English gloss for MiniLM. USE then MiniLM (~2.5 + 3.5 ms) run on the calling
-    thread while e5 (~7 ms) runs on the helper, so the query waits no longer than with two encoders."""
+    """(e5_query(texts), use(texts), minilm(minilm_texts, by default texts)): an English query,
+    or a Chinese one with its English gloss for MiniLM. USE then MiniLM (~2.5 + 3.5 ms) run on the
+    calling thread while e5 (~7 ms) runs on the helper, so the query waits no longer than with two
+    encoders."""
     texts = list(texts)
     other = texts if minilm_texts is None else list(minilm_texts)
     e5, (vectors, english) = _e5_beside(texts, lambda t: (use(t), minilm(other)))

