@@ -214,12 +214,13 @@ def minilm_text(query, language):
 
 
 @functools.lru_cache(maxsize=2048)
-def _encode_query(query, language):
-    """(e5, USE, MiniLM or None) vectors of a query; MiniLM for an English or Chinese one only.
-    Encoding is most of a search's time, and the same text comes back often: a suggestion followed
-    by the search, popular questions, a page reloaded."""
+def _encode_query(query, language, minilm=True):
+    """(e5, USE, MiniLM or None) vectors of a query; MiniLM for an English or Chinese one only, and
+    not at all with `minilm` False (an index without English articles). Encoding is most of a
+    search's time, and the same text comes back often: a suggestion followed by the search,
+    popular questions, a page reloaded."""
     text = script.for_encoder(query, language)
-    english = minilm_text(query, language)
+    english = minilm_text(query, language) if minilm else None
     if english is not None:
         vectors = tuple(rows[0] for rows in encoders.e5_query_use_and_minilm([text], [english]))
     else:
@@ -307,7 +308,7 @@ class Corpus:
         """{signal name: the query's vector in its space}; MiniLM for an English query ("minilm") or
         a Chinese one's gloss ("gloss") only."""
         if vectors is None:
-            vectors = _encode_query(query, language)
+            vectors = _encode_query(query, language, "minilm" in self.spaces)
         e5 = centres.centre_rows(vectors[0][None, :], [language])[0]
         out = {"e5": self.spaces["e5"].query(e5), "use": self.spaces["use"].query(vectors[1])}
         if vectors[2] is not None and "minilm" in self.spaces and language in (ENGLISH, "zh"):

@@ -136,6 +136,21 @@ def test_chinese_question_scores_english_articles_on_its_gloss_too(entries, quer
     assert "gloss" not in without.signals(query, "zh")
 
 
+def test_without_english_articles_no_question_runs_minilm(entries, monkeypatch):
+    from app.nlp import encoders, gloss
+
+    def unused(*args):
+        raise AssertionError("MiniLM or the gloss ran for an index without English articles")
+
+    corpus = engine_core.Corpus(_without_minilm(entries))
+    expected = {q: corpus.rank(q, limit=5) for q in CHINESE + ["I forgot my password"]}
+    engine_core._encode_query.cache_clear()
+    monkeypatch.setattr(gloss, "english", unused)
+    monkeypatch.setattr(encoders, "minilm", unused)
+    for query, ranked in expected.items():
+        assert corpus.rank(query, limit=5) == ranked
+
+
 def test_english_question_scores_other_languages_on_the_signals_they_have(entries):
     corpus = engine_core.Corpus(entries)
     signals = corpus.signals("I forgot my password", "en")
