@@ -63,6 +63,7 @@ W_MINILM = 2.0
 # every weight from 0.2 to 1.5, neither half of the questions losing at any; 0.6 is mid-way.
 W_GLOSS = 0.6
 SEMANTIC = ("e5", "use", "minilm", "gloss")
+MINILM_SIGNAL = {"en": "minilm", "zh": "gloss"}  # the questions MiniLM reads, and its signal for each
 SPACE = {"gloss": "minilm"}  # signal → the vector space it is scored in
 ENGLISH = "en"
 LOCALE_BOOST = 0.20       # added to matching articles in the searcher's language (ranks them first, hides none)
@@ -204,13 +205,9 @@ class _Bm25:
 def minilm_text(query, language):
     """What MiniLM reads for a question: an English one as written, a Chinese one as its English
     gloss; None for the other languages (MiniLM knows English only) or when MiniLM is missing."""
-    if not encoders.minilm_ready():
+    if language not in MINILM_SIGNAL or not encoders.minilm_ready():
         return None
-    if language == ENGLISH:
-        return query
-    if language == "zh":
-        return gloss.english(query) or None
-    return None
+    return query if language == ENGLISH else gloss.english(query) or None
 
 
 @functools.lru_cache(maxsize=2048)
@@ -311,8 +308,8 @@ class Corpus:
             vectors = _encode_query(query, language, "minilm" in self.spaces)
         e5 = centres.centre_rows(vectors[0][None, :], [language])[0]
         out = {"e5": self.spaces["e5"].query(e5), "use": self.spaces["use"].query(vectors[1])}
-        if vectors[2] is not None and "minilm" in self.spaces and language in (ENGLISH, "zh"):
-            out["minilm" if language == ENGLISH else "gloss"] = self.spaces["minilm"].query(vectors[2])
+        if vectors[2] is not None and "minilm" in self.spaces and language in MINILM_SIGNAL:
+            out[MINILM_SIGNAL[language]] = self.spaces["minilm"].query(vectors[2])
         return out
 
     def _space(self, signal):

@@ -19,6 +19,7 @@ import unicodedata
 from importlib import resources
 
 from app.core.loading import once
+from app.nlp import script
 
 log = logging.getLogger(__name__)
 
@@ -75,15 +76,10 @@ def _dictionary():
         return {}
 
 
-@once
-def _s2t():
-    import opencc
-
-    return opencc.OpenCC("s2tw")  # characters only: its Taiwan phrases would rewrite 綁定 as 繫結
-
-
 def warm():
-    _dictionary(), _s2t()
+    """Load the dictionary and OpenCC's Simplified → Traditional tables now (benchmarks)."""
+    _dictionary()
+    script.traditional("后")
 
 
 def segment(run, words):
@@ -102,7 +98,7 @@ def english(text):
     words = _dictionary()
     if not words or not text:
         return ""
-    text = _s2t().convert(unicodedata.normalize("NFKC", text))
+    text = script.traditional(unicodedata.normalize("NFKC", text))
     out = []
     for run in _RUNS.findall(text):
         if run.isascii():
