@@ -120,9 +120,10 @@ def metrics(corpus, collected, locale, weights=None):
     ranks = []
     for signals, gold, _lang in collected:
         # A weight set with no signal for this query (MiniLM alone, a question not in English) scores 0.
-        fused = np.broadcast_to(np.asarray(corpus.fuse(signals, weights), dtype=np.float32), (corpus.n,))
+        fused, floor = (np.broadcast_to(np.asarray(x, dtype=np.float32), (corpus.n,))
+                        for x in corpus.fuse_and_floor(signals, weights))
         # As in Corpus.rank: the minimum score is checked before the locale boost.
-        below = fused[gold] < engine_core.MIN_SCORE
+        below = floor[gold] < engine_core.MIN_SCORE
         fused = fused + boost
         if below:
             ranks.append(np.inf)

@@ -65,6 +65,10 @@ W_GLOSS = 0.6
 SEMANTIC = ("e5", "use", "minilm", "gloss")
 MINILM_SIGNAL = {"en": "minilm", "zh": "gloss"}  # the questions MiniLM reads, and its signal for each
 SPACE = {"gloss": "minilm"}  # signal → the vector space it is scored in
+# Signals that may make an article a match but never take one away: a word-by-word gloss that
+# misreads a word ("匯出" → "to remit", not "to export") would otherwise push a weak but right
+# English article under MIN_SCORE. It still ranks, so it reorders matches.
+ADDS_ONLY = ("gloss",)
 ENGLISH = "en"
 LOCALE_BOOST = 0.20       # added to matching articles in the searcher's language (ranks them first, hides none)
 MIN_SCORE = 0.15          # fused score below which an article is not a match (unrelated queries score < 0.1)
@@ -327,9 +331,9 @@ class Corpus:
         return {"terms": t_scores, "grams": g_scores}
 
     def _shortlisted_fused(self, query, language, vectors, weights, boost, allowed, limit=0):
-        """Fused scores, exact for the SHORTLIST (or `limit`, if more) best articles by their
-        whole-article vectors (on their principal axes), with and without the locale boost; the
-        others are not candidates (-inf)."""
+        """(fused scores, match floors; see fuse_and_floor), exact for the SHORTLIST (or `limit`,
+        if more) best articles by their whole-article vectors (on their principal axes), with and
+        without the locale boost; the others are not candidates (-inf)."""
         queries = self._query_vectors(query, language, vectors)
         lexical = self._lexical(query, language)
         signals = {**lexical, **{name: self._space(name).coarse(q) for name, q in queries.items()}}
@@ -346,9 +350,9 @@ class Corpus:
         exact = {name: values[picked] for name, values in lexical.items()}
         for name, q in queries.items():
             exact[name] = self._space(name).exact(picked, q)
-        fused = np.full(self.n, -np.inf, dtype=np.float32)
-        fused[picked] = self.fuse(exact, weights)
-        return fused
+        fused, floor = np.full(self.n, -np.inf, dtype=np.float32), np.full(self.n, -np.inf, dtype=np.float32)
+        fused[picked], floor[picked] = self.fuse_and_floor(exact, weights)
+        return fused, floor
 
     def _language_mask(self, language):
         mask = self._masks.get(language)
@@ -378,6 +382,15 @@ class Corpus:
                 score = score + w[k] * signals[k]
         return score
 
+    @classmethod
+    def fuse_and_floor(cls, signals, weights=None):
+        """(fused scores, the scores that decide whether an article matches): the floor is the
+        fused score, or the fused score without the ADDS_ONLY signals where that is higher."""
+        fused = cls.fuse(signals, weights)
+        if not any(k in signals for k in ADDS_ONLY):
+            return fused, fused
+        return fused, np.maximum(fused, cls.fuse({k: v for k, v in signals.items() if k not in ADDS_ONLY}, weights))
+
     def rank(self, query, *, locale=None, limit=10, allowed=None, weights=None, min_score=MIN_SCORE, vectors=None):
         """[(position, score)] best first. `allowed`: boolean mask of articles the searcher may see."""
         query = (query or "")[:MAX_QUERY_CHARS]
@@ -387,12 +400,12 @@ class Corpus:
         searcher = (locale or "").lower()
         boost = LOCALE_BOOST * self._language_mask(base_language(searcher)) if searcher else 0.0
         if self.shortlisting:
-            fused = self._shortlisted_fused(query, language, vectors, weights, boost, allowed, limit)
+            fused, floor = self._shortlisted_fused(query, language, vectors, weights, boost, allowed, limit)
         else:
-            fused = self.fuse(self.signals(query, language, vectors), weights)
+            fused, floor = self.fuse_and_floor(self.signals(query, language, vectors), weights)
         # Whether an article matches at all is decided before the locale boost, so the boost
         # reorders matches but never turns an unrelated article in the searcher's language into one.
-        matches = fused >= min_score
+        matches = floor >= min_score
         if allowed is not None:
             matches &= allowed
         fused = fused + boost

@@ -330,7 +330,7 @@ def test_large_index_shortlist_ranks_like_the_full_scan(monkeypatch):
     # The shortlisted articles are scored exactly; the others are not candidates.
     language = "en"
     exact = full.fuse(full.signals("forgot my password", language))
-    short = shortlisted._shortlisted_fused("forgot my password", language, None, None, 0.0, None)
+    short, _floor = shortlisted._shortlisted_fused("forgot my password", language, None, None, 0.0, None)
     scored = np.isfinite(short)
     assert scored.sum() == 3
     np.testing.assert_allclose(short[scored], exact[scored], atol=1e-5)

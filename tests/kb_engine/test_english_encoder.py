@@ -117,6 +117,32 @@ def test_chinese_question_finds_the_right_english_article_through_its_gloss(monk
     assert int(corpus.ids[corpus.rank(query, locale="zh-Hant")[0][0]]) != right
 
 
+@pytest.mark.parametrize("shortlist", [False, True])
+def test_a_misleading_gloss_reorders_matches_but_never_removes_one(monkeypatch, shortlist):
+    if shortlist:
+        monkeypatch.setattr(engine_core, "SHORTLIST_FROM_PASSAGES", 1)
+        monkeypatch.setattr(engine_core, "SHORTLIST", 4)
+    corpus = engine_core.Corpus(engine_core.build_entries(CLOSE_INTENTS))
+    query = "領現金要多少手續費"
+    e5, use, _ = engine_core._encode_query(query, "zh")
+    # A gloss that misreads every word: its vector points away from all the articles.
+    away = -corpus.spaces["minilm"].rows.mean(axis=0)
+    vectors = (e5, use, (away / np.linalg.norm(away)).astype(np.float32))
+    signals = corpus.signals(query, "zh", vectors)
+    with_gloss = corpus.fuse(signals)
+    without = corpus.fuse({k: v for k, v in signals.items() if k != "gloss"})
+    weakened = (without >= engine_core.MIN_SCORE) & (with_gloss < engine_core.MIN_SCORE)
+    assert weakened.any()  # the case this test is about: the gloss alone would drop these
+
+    ranked = corpus.rank(query, locale="zh-Hant", limit=20, vectors=vectors)
+    listed = [int(corpus.ids[i]) for i, _ in ranked]
+    kept = np.maximum(with_gloss, without) >= engine_core.MIN_SCORE
+    assert sorted(listed) == sorted(int(i) for i in corpus.ids[kept])
+    # ... ranked by the score with the gloss, which is the score shown.
+    assert [round(score, 5) for _, score in ranked] == [round(float(with_gloss[i]), 5) for i, _ in ranked]
+    assert [score for _, score in ranked] == sorted((score for _, score in ranked), reverse=True)
+
+
 @pytest.mark.parametrize("query", CHINESE)
 def test_chinese_question_scores_english_articles_on_its_gloss_too(entries, query):
     corpus = engine_core.Corpus(entries)
@@ -175,7 +201,7 @@ def test_shortlist_scores_minilm_exactly(entries, monkeypatch):
     monkeypatch.setattr(engine_core, "SHORTLIST", 3)
     shortlisted = engine_core.Corpus(entries)
     exact = full.fuse(full.signals("how do I track my parcel", "en"))
-    short = shortlisted._shortlisted_fused("how do I track my parcel", "en", None, None, 0.0, None)
+    short, _floor = shortlisted._shortlisted_fused("how do I track my parcel", "en", None, None, 0.0, None)
     scored = np.isfinite(short)
     assert scored.sum() == 3 and exact.argmax() in np.flatnonzero(scored)
     np.testing.assert_allclose(short[scored], exact[scored], atol=1e-5)
