@@ -44,6 +44,38 @@ def test_searchers_language_settles_a_short_cyrillic_query():
     assert query_language("123", "bg") == "bg"
 
 
+def test_kanji_only_japanese_writes_mark_a_kanji_only_question_as_japanese():
+    # 変 (Chinese 變/变), 込 (a Japanese-made character), 両 and 発: Japanese whoever searches.
+    for text in ("暗証番号変更", "振込手数料", "両替手数料", "請求書発行"):
+        assert query_language(text, None) == "ja", text
+        assert query_language(text, "zh-Hant") == "ja", text
+    # Kanji both write stay Chinese, in Traditional or Simplified characters.
+    for text in ("口座残高確認", "修改密碼", "修改密码", "轉帳手續費", "发票下载", "账户被冻结"):
+        assert query_language(text, None) == "zh", text
+
+
+def test_japanese_only_kanji_are_no_chinese_words():
+    import gzip
+    import re
+    from importlib import resources
+
+    from app.nlp.gloss import DATA
+    from app.nlp.lang import JAPANESE_ONLY_KANJI
+
+    entry = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/$")
+    with resources.files(DATA[0]).joinpath(DATA[1]).open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as lines:
+        for line in lines:
+            match = entry.match(line.rstrip("\n"))
+            if match is None:
+                continue
+            traditional, simplified, senses = match.groups()
+            shared = JAPANESE_ONLY_KANJI.intersection(traditional + simplified)
+            if shared:
+                # Only as a one-character entry saying it is Japanese.
+                assert len(traditional) == 1 and all(re.match(r"Japanese |\(Japanese kokuji\)", sense)
+                                                     for sense in senses.split("/")), line
+
+
 def test_hard_sign_spelling_both_languages_use_is_left_to_the_model():
     # Bulgarian writes ъ before ю and е too (съюз, съединение); Russian before я (объясните).
     assert detect("Плащане в евро в рамките на Европейския съюз") == "bg"
