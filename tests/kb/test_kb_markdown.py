@@ -35,6 +35,20 @@ def test_plain_text_snippets_drop_markup_and_are_cut_on_a_word():
     assert text.endswith("…") and len(text) <= 23 and "wor…" not in text
 
 
+def test_plain_text_reads_like_the_rendered_article():
+    # Punctuation stays against the bold word; a table keeps its cells, not its rules.
+    assert plain_text("Open **Settings → Billing**. Choose *Download*, then `PDF`.") == \
+        "Open Settings → Billing. Choose Download, then PDF."
+    assert plain_text("| Role | Can do |\n|---|---|\n| Viewer | read |") == "Role Can do Viewer read"
+    assert plain_text("snake_case_name and 2 * 3") == "snake_case_name and 2 * 3"
+    assert plain_text("See ![a chart](https://x.example/c.png) below <b>now</b>") == "See below <b>now</b>"
+
+
+def test_a_snippet_of_a_long_article_reads_its_first_blocks_only():
+    body = "First paragraph **here**.\n\n" + "\n\n".join(f"Paragraph {i} with *more* words." for i in range(5000))
+    assert plain_text(body, limit=40) == "First paragraph here. Paragraph 0 with…"
+
+
 def test_article_page_escapes_script_and_sends_a_csp(client, make_article):
     article = make_article("Scripted", "Hello <script>alert('x')</script>\n\n[x](javascript:alert(1))")
     response = client.get(f"/kb/articles/{article.id}")
