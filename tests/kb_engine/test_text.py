@@ -109,3 +109,23 @@ def test_typo_shares_most_character_grams():
 def test_markdown_article_is_cut_into_passages():
     body = "# Heading\n\n- first [step](https://example.com)\n- **second** step\n\n```\ncode\n```\nLast line."
     assert passages("Title", body) == ["Title", "Heading", "first step", "second step", "Last line."]
+
+
+def test_markup_lines_without_words_are_no_passages():
+    # A table's rule row, a horizontal rule and a heading's underline: embedded, such a line matched
+    # any question that matched nothing better.
+    body = "| Role | Can do |\n|---|---|\n| Viewer | read reports |\n\n***\n\nSetup\n=====\n\n重設密碼\n\n42"
+    assert passages("Roles", body) == ["Roles", "Role  Can do", "Viewer  read reports", "Setup", "重設密碼", "42"]
+
+
+def test_a_table_article_is_no_answer_to_unrelated_questions():
+    from app.kb.engine_core import Corpus, build_entries
+
+    from .conftest import FAQ
+
+    table = "| Role | Can do |\n|---|---|\n| Viewer | read dashboards |\n| Admin | everything, including billing |"
+    docs = [(i, title, body, locale) for i, (locale, title, body) in enumerate(FAQ)]
+    corpus = Corpus(build_entries(docs + [(99, "User roles and permissions", table, "en")]))
+    assert [int(corpus.ids[i]) for i, _ in corpus.rank("what can a viewer do")][:1] == [99]
+    for unrelated in ("hipaa", "a" * 500):  # both found the table article by its rule row
+        assert corpus.rank(unrelated) == [], unrelated
