@@ -14,7 +14,7 @@ from werkzeug.security import generate_password_hash
 
 from app.demo.accounts import DEMO_ORGANIZATION, LOGINS, STAFF, seed_groups, seed_organizations, seed_staff
 from app.demo.health import seed_health
-from app.demo.kb import seed_kb_articles
+from app.demo.kb import seed_kb_activity, seed_kb_articles
 from app.demo.playbooks import seed_playbooks
 from app.demo.sla import seed_sla
 from app.demo.tickets import seed_tickets
@@ -36,6 +36,7 @@ SEED_STEPS = [
     seed_topics,
     seed_health,
     seed_playbooks,
+    seed_kb_activity,  # last: its random draws leave the steps before it as they were
 ]
 
 
@@ -52,6 +53,7 @@ class Demo:
     users: dict = field(default_factory=dict)
     groups: dict = field(default_factory=dict)
     tickets: list = field(default_factory=list)
+    kb_articles: dict = field(default_factory=dict)  # key, or (key, locale) for a translation
 
     @property
     def started_at(self):

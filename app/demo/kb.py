@@ -13,6 +13,7 @@ from sqlalchemy import event
 
 from app.extensions import db
 from app.jobs import enqueue
+from app.kb import deflection, searching
 from app.models.kb import KbArticle, KbCategory
 
 CATEGORIES = (
@@ -244,6 +245,7 @@ def seed_kb_articles(demo):
                             helpful_no=demo.rng.randint(0, 4))
         db.session.add(article)
         articles.append(article)
+        by_key[(key, locale)] = article
 
     slug, title, body, tags = INTERNAL
     internal = KbArticle(title=title, body=body, locale="en", status="published", visibility="internal",
@@ -254,6 +256,7 @@ def seed_kb_articles(demo):
     articles.append(internal)
     db.session.flush()
 
+    demo.kb_articles = by_key
     ids = [a.id for a in articles]
 
     # seed_demo deletes the jobs its steps record; index jobs recorded when its transaction commits
@@ -269,3 +272,86 @@ def seed_kb_articles(demo):
 
     event.listen(db.session(), "before_commit", _queue_indexing)
     return articles
+
+
+# The help center's last 30 days, so the content-gap and deflection reports have something to show.
+# Searches: query, searcher's locale, the article opened from the results (an English key, or
+# (key, locale) for a translation; None: nothing worth opening), times searched, share opened.
+SEARCHES = (
+    ("reset password", "en", "password", 14, 0.8),
+    ("charged twice", "en", "double-charge", 9, 0.9),
+    ("csv export empty", "en", "export-empty", 8, 0.75),
+    ("cancel subscription", "en", "cancel", 7, 0.7),
+    ("download invoice", "en", "invoice-download", 6, 0.85),
+    ("invalid saml response", "en", "sso", 5, 0.8),
+    ("429 too many requests", "en", "rate-limit", 4, 0.75),
+    ("забыл пароль", "ru", ("password", "ru"), 4, 0.75),
+    ("таксуваха ме два пъти", "bg", ("double-charge", "bg"), 3, 0.67),
+    ("匯出的檔案是空的", "zh-Hant", ("export-empty", "zh-Hant"), 3, 0.67),
+    ("プッシュ通知が届かない", "ja", ("push", "ja"), 3, 0.67),
+    # Results shown, hardly ever opened: questions the FAQ does not answer yet.
+    ("change billing currency", "en", None, 6, 0.0),
+    ("delete my account", "en", "cancel", 5, 0.2),
+    ("merge two workspaces", "en", None, 4, 0.0),
+    ("xero integration", "en", None, 3, 0.0),
+)
+# Searches that found nothing: query, locale, times.
+NO_RESULT = (
+    ("salesforce custom fields", "en", 4),
+    ("white label", "en", 3),
+    ("gantt chart", "en", 2),
+    ("ダークモード", "ja", 2),
+)
+# Visits to the request form: what the customer typed, the suggested article they opened, and how
+# many visits then left without sending a request (deflected), sent one anyway, or were shown
+# suggestions, opened none and sent the request.
+VISITS = (
+    ("I forgot my password", "en", "password", 9, 2, 1),
+    ("we were charged twice this month", "en", "double-charge", 6, 2, 1),
+    ("CSV export only has the header", "en", "export-empty", 5, 1, 2),
+    ("SAML login error invalid response", "en", "sso", 3, 2, 1),
+    ("push notifications not working on iPhone", "en", "push", 3, 1, 1),
+    ("CRM sync stopped", "en", "crm-sync", 2, 2, 2),
+    ("dashboard takes forever to load", "en", "dashboard-slow", 2, 1, 2),
+    ("не приходит письмо для сброса пароля", "ru", ("password", "ru"), 2, 0, 1),
+    ("アプリが起動しない", "ja", "mobile-crash", 1, 1, 0),
+)
+ACTIVITY_DAYS = 30
+
+
+def seed_kb_activity(demo):
+    """Searches, suggestions and deflections over the last 30 days, recorded by the same services
+    as real visits (`searching`, `deflection`), each at its own past time."""
+    rng, articles = demo.rng, demo.kb_articles
+
+    def when():
+        # At least an hour ago: a visit's deflection counts once its grace period is over.
+        return demo.now - timedelta(hours=rng.uniform(1, ACTIVITY_DAYS * 24 - 1))
+
+    for query, locale, opened, times, share in SEARCHES:
+        for i in range(times):
+            row = searching.log_search(query, locale, rng.randint(3, 10), source="search", now=when())
+            if opened is not None and i < round(times * share):
+                searching.record_click(row.id, articles[opened].id)
+    for query, locale, times in NO_RESULT:
+        for _ in range(times):
+            searching.log_search(query, locale, 0, source="search", now=when())
+
+    visit = 0
+    for text, locale, opened, deflected, opened_then_sent, sent in VISITS:
+        article = articles[opened]
+        others = [a.id for a in articles.values()
+                  if a.category_id == article.category_id and a.locale == "en" and a.id != article.id][:2]
+        shown = [article.id] + others
+        for outcome in ["deflected"] * deflected + ["opened, sent"] * opened_then_sent + ["sent"] * sent:
+            visit += 1
+            token = f"demo-visit-{visit:04d}-{rng.getrandbits(32):08x}"
+            at = when()
+            row = searching.log_search(text, locale, len(shown), source="suggest", token=token, now=at)
+            deflection.record_shown(token, text, locale, shown, now=at)
+            if outcome != "sent":
+                at += timedelta(minutes=rng.uniform(0.5, 3))
+                searching.record_click(row.id, article.id)
+                deflection.record_open(token, article.id, now=at)
+            if outcome != "deflected":
+                deflection.record_submitted(token, now=at + timedelta(minutes=rng.uniform(1, 10)))

@@ -1,5 +1,7 @@
 """The demo help center: categories, translations, one internal article, all indexed."""
 
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
 from app.kb import searching
@@ -30,3 +32,27 @@ def test_seed_demo_builds_a_multilingual_faq_that_search_finds(runner, db, index
     hits = searching.search("I was charged twice for my subscription", locale="en", limit=5)
     assert hits and hits[0].article.title == "I was charged twice"
     assert internal[0].id not in [h.id for h in searching.search("refund credit policy", limit=50)]
+
+
+def test_seed_demo_gives_the_kb_reports_a_month_of_history(runner, db):
+    from app.kb import deflection
+    from app.models.base import utcnow
+    from app.models.kb import KbDeflection, KbSearch
+
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    now = utcnow()
+    times = [t for (t,) in db.session.execute(select(KbSearch.created_at))]
+    times += [t for (t,) in db.session.execute(select(KbDeflection.created_at))]
+    assert times and all(now - timedelta(days=30) < t < now for t in times)
+
+    gaps = searching.content_gaps(now, days=30)
+    assert gaps["zero"][0] == {"query": "salesforce custom fields", "count": 4, "last": gaps["zero"][0]["last"]}
+    assert "change billing currency" in [row["query"] for row in gaps["low_click"]]
+    assert "reset password" not in [row["query"] for row in gaps["low_click"]]  # most searchers opened the answer
+
+    report = deflection.report(now, days=30)
+    assert report["visits"] == report["visits_shown"] == 56
+    assert report["deflections"] == 33 and report["opened_then_submitted"] == 12 and report["pending"] == 0
+    assert report["top"][0]["title"] == "Reset your password" and report["top"][0]["count"] == 9
+    # Spread over the month: the last week holds only part of it.
+    assert 0 < deflection.report(now, days=7)["visits"] < 56
