@@ -93,3 +93,29 @@ def test_sending_the_form_stops_the_look_up_still_due_from_the_last_keystroke(pa
     assert looked_up == []
     db.session.expire_all()
     assert db.session.scalar(select(db.func.count(KbDeflection.id))) == 1  # the one visit, no second
+
+
+def test_agent_inserts_a_suggested_article_as_a_link_in_the_reply(page, live_server, faq, db, make_user, make_ticket):
+    ticket = make_ticket(subject="Refund for a cancelled order", body="I cancelled my order, where is my money?")
+    agent = make_user("agent", email="kb-reply@example.com")
+    page.goto("/login")
+    page.locator("input[name=email]").fill(agent.email)
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.locator("form button[type=submit]").last.click()
+    page.goto(f"/agent/tickets/{ticket.id}")
+    panel = page.locator("#kb-ticket-suggestions")
+    first = panel.locator("li").first
+    expect(first).to_contain_text("Refunds for cancelled orders", timeout=60_000)
+    # Internal articles are listed for the agent but offer no link for a customer reply.
+    internal = panel.locator("li", has_text="internal")
+    expect(internal.get_by_role("button")).to_have_count(0)
+
+    reply = page.locator("textarea[name=body]")
+    reply.fill("Hello Ana, this explains it:")
+    first.get_by_role("button", name="Insert link: Refunds for cancelled orders").click()
+    url = f"{live_server}/kb/articles/{faq['refund'].id}"
+    expect(reply).to_have_value(f"Hello Ana, this explains it: Refunds for cancelled orders: {url}")
+    # The button sits beside the title on one line.
+    title_box = first.get_by_role("link").bounding_box()
+    button_box = first.get_by_role("button").bounding_box()
+    assert button_box["x"] > title_box["x"] and abs(button_box["y"] - title_box["y"]) < title_box["height"]

@@ -29,17 +29,20 @@
       status.hidden = results.length > 0;
       results.forEach(function (r) {
         var li = document.createElement("li");
+        var label = document.createElement("span");
+        label.className = "kb-suggest-title";
+        li.appendChild(label);
         var a = document.createElement("a");
         a.href = r.url;
         a.target = "_blank";
         a.rel = "noopener";
         a.textContent = r.title;
         a.setAttribute("lang", r.locale);
-        li.appendChild(a);
+        label.appendChild(a);
         var meta = document.createElement("span");
         meta.className = "muted";
         meta.textContent = " · " + r.locale + (r.internal ? " · " + panel.getAttribute("data-internal") : "");
-        li.appendChild(meta);
+        label.appendChild(meta);
         if (reply && !r.internal) {
           var button = document.createElement("button");
           button.type = "button";
@@ -47,7 +50,6 @@
           button.textContent = panel.getAttribute("data-insert");
           button.setAttribute("aria-label", panel.getAttribute("data-insert") + ": " + r.title);
           button.addEventListener("click", function () { insert(r.title + ": " + r.url); });
-          li.appendChild(document.createTextNode(" "));
           li.appendChild(button);
         }
         list.appendChild(li);
