@@ -128,7 +128,8 @@ def metrics(corpus, collected, locale, weights=None):
         if below:
             ranks.append(np.inf)
             continue
-        ranks.append(int((fused > fused[gold]).sum()))
+        # Only matches are listed ahead of it (an article under the minimum score is not shown).
+        ranks.append(int(((fused > fused[gold]) & (floor >= engine_core.MIN_SCORE)).sum()))
     ranks = np.array(ranks, dtype=float)
     return {"R@1": float((ranks < 1).mean()), "R@5": float((ranks < 5).mean()), "MRR": float((1 / (ranks + 1)).mean())}
 

@@ -323,10 +323,11 @@ def seed_kb_activity(demo):
     """Searches, suggestions and deflections over the last 30 days, recorded by the same services
     as real visits (`searching`, `deflection`), each at its own past time."""
     rng, articles = demo.rng, demo.kb_articles
+    # Visits end before their grace period does (a deflection counts once it is over).
+    earliest = max(1, deflection.grace_minutes() / 60 + 0.5)
 
     def when():
-        # At least an hour ago: a visit's deflection counts once its grace period is over.
-        return demo.now - timedelta(hours=rng.uniform(1, ACTIVITY_DAYS * 24 - 1))
+        return demo.now - timedelta(hours=rng.uniform(earliest, ACTIVITY_DAYS * 24 - 1))
 
     for query, locale, opened, times, share in SEARCHES:
         for i in range(times):

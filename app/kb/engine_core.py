@@ -340,14 +340,16 @@ class Corpus:
         queries = self._query_vectors(query, language, vectors)
         lexical = self._lexical(query, language)
         signals = {**lexical, **{name: self._space(name).coarse(q) for name, q in queries.items()}}
-        coarse = self.fuse(signals, weights)
+        coarse, coarse_floor = self.fuse_and_floor(signals, weights)
         if allowed is not None:
-            coarse = np.where(allowed, coarse, -np.inf)
+            coarse, coarse_floor = (np.where(allowed, x, -np.inf) for x in (coarse, coarse_floor))
         k = min(max(SHORTLIST, limit), self.n)
         if k < self.n:
             # The best with the searcher's language boost and the best without it, so the boost
-            # reorders the results but never pushes a better article in another language out.
-            picked = np.union1d(np.argpartition(-coarse, k - 1)[:k], np.argpartition(-(coarse + boost), k - 1)[:k])
+            # reorders the results but never pushes a better article in another language out; and
+            # the best by their match floor, which only the floor may keep a match.
+            ranked = [coarse, coarse + boost] + ([coarse_floor] if any(name in signals for name in ADDS_ONLY) else [])
+            picked = functools.reduce(np.union1d, (np.argpartition(-x, k - 1)[:k] for x in ranked))
         else:
             picked = np.arange(self.n)
         exact = {name: values[picked] for name, values in lexical.items()}
@@ -390,7 +392,7 @@ class Corpus:
         """(fused scores, the scores that decide whether an article matches): the floor is the
         fused score, or the fused score without the ADDS_ONLY signals where that is higher."""
         fused = cls.fuse(signals, weights)
-        if not any(k in signals for k in ADDS_ONLY):
+        if not any(name in signals for name in ADDS_ONLY):
             return fused, fused
         return fused, np.maximum(fused, cls.fuse({k: v for k, v in signals.items() if k not in ADDS_ONLY}, weights))
 

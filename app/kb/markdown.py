@@ -1,6 +1,7 @@
 """Article Markdown → safe HTML: markdown-it renders (raw HTML escaped), nh3 sanitizes what is left."""
 
 import functools
+import re
 
 import nh3
 from markdown_it import MarkdownIt
@@ -25,15 +26,28 @@ def render_markdown(source):
     return Markup(clean)
 
 
-@functools.lru_cache(maxsize=2048)
+_BLANK_LINE = re.compile(r"\r?\n[ \t]*\r?\n")
+_SPACE = re.compile(r"\s")
+
+
 def plain_text(source, limit=None):
     """Markdown source as plain text (snippets in search results and suggestions): the text
     markdown-it reads, so "**Invoices**." stays "Invoices." and a table loses its rules."""
     source = source or ""
+    cut_short = False
     if limit:
         # A snippet needs its first blocks only: parsing a long article whole took milliseconds.
-        end = source.find("\n\n", 4 * limit)
-        source = source if end < 0 else source[:end]
+        # A block is cut whole where one ends, else (one huge paragraph) at a space well past it.
+        end = _BLANK_LINE.search(source, 4 * limit, 16 * limit)
+        if end is None and len(source) > 16 * limit:
+            end = _SPACE.search(source, 16 * limit)
+        if end is not None:
+            source, cut_short = source[:end.start()], True
+    return _snippet(source, limit, cut_short)
+
+
+@functools.lru_cache(maxsize=1024)  # keyed on the few blocks read, not on whole articles
+def _snippet(source, limit, cut_short):
     parts = []
     for token in _md.parse(source):
         if token.type == "inline":
@@ -49,4 +63,4 @@ def plain_text(source, limit=None):
     if limit and len(text) > limit:
         cut = text[:limit].rsplit(" ", 1)[0]
         return (cut or text[:limit]) + "…"
-    return text
+    return text + "…" if cut_short and text else text

@@ -44,9 +44,20 @@ def test_plain_text_reads_like_the_rendered_article():
     assert plain_text("See ![a chart](https://x.example/c.png) below <b>now</b>") == "See below <b>now</b>"
 
 
-def test_a_snippet_of_a_long_article_reads_its_first_blocks_only():
-    body = "First paragraph **here**.\n\n" + "\n\n".join(f"Paragraph {i} with *more* words." for i in range(5000))
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])  # a browser's textarea sends CRLF
+def test_a_snippet_of_a_long_article_reads_its_first_blocks_only(monkeypatch, newline):
+    from app.kb import markdown
+
+    read = []
+    parse = markdown._md.parse
+    monkeypatch.setattr(markdown._md, "parse", lambda source: read.append(len(source)) or parse(source))
+    paragraphs = [f"Paragraph {i} with *more* words." for i in range(5000)]
+    body = newline.join(["First paragraph **here**.", ""] + [line for p in paragraphs for line in (p, "")])
     assert plain_text(body, limit=40) == "First paragraph here. Paragraph 0 with…"
+    assert read and read[-1] < 40 * 16
+    # Cut early, a short text still says there is more; one huge paragraph is cut too.
+    assert plain_text("[x](https://docs.example/" + "a" * 300 + ")\n\nMore text.", limit=40) == "x…"
+    assert plain_text("word " * 10_000, limit=40).endswith("…") and read[-1] < 40 * 17
 
 
 def test_article_page_escapes_script_and_sends_a_csp(client, make_article):

@@ -117,17 +117,17 @@ def test_chinese_question_finds_the_right_english_article_through_its_gloss(monk
     assert int(corpus.ids[corpus.rank(query, locale="zh-Hant")[0][0]]) != right
 
 
-@pytest.mark.parametrize("shortlist", [False, True])
-def test_a_misleading_gloss_reorders_matches_but_never_removes_one(monkeypatch, shortlist):
-    if shortlist:
-        monkeypatch.setattr(engine_core, "SHORTLIST_FROM_PASSAGES", 1)
-        monkeypatch.setattr(engine_core, "SHORTLIST", 4)
+def _misread(corpus, query):
+    """The question's vectors with a gloss that misreads every word: it points away from all the articles."""
+    e5, use, _ = engine_core._encode_query(query, "zh")
+    away = -corpus.spaces["minilm"].rows.mean(axis=0)
+    return e5, use, (away / np.linalg.norm(away)).astype(np.float32)
+
+
+def test_a_misleading_gloss_reorders_matches_but_never_removes_one():
     corpus = engine_core.Corpus(engine_core.build_entries(CLOSE_INTENTS))
     query = "領現金要多少手續費"
-    e5, use, _ = engine_core._encode_query(query, "zh")
-    # A gloss that misreads every word: its vector points away from all the articles.
-    away = -corpus.spaces["minilm"].rows.mean(axis=0)
-    vectors = (e5, use, (away / np.linalg.norm(away)).astype(np.float32))
+    vectors = _misread(corpus, query)
     signals = corpus.signals(query, "zh", vectors)
     with_gloss = corpus.fuse(signals)
     without = corpus.fuse({k: v for k, v in signals.items() if k != "gloss"})
@@ -141,6 +141,22 @@ def test_a_misleading_gloss_reorders_matches_but_never_removes_one(monkeypatch, 
     # ... ranked by the score with the gloss, which is the score shown.
     assert [round(score, 5) for _, score in ranked] == [round(float(with_gloss[i]), 5) for i, _ in ranked]
     assert [score for _, score in ranked] == sorted((score for _, score in ranked), reverse=True)
+
+
+@pytest.mark.parametrize("query", ["我儲值的錢被退回了", "領現金要多少手續費"])
+def test_the_shortlist_keeps_a_match_only_its_floor_keeps(monkeypatch, query):
+    full = engine_core.Corpus(engine_core.build_entries(CLOSE_INTENTS))
+    vectors = _misread(full, query)
+    expected = full.rank(query, locale="zh-Hant", limit=3, vectors=vectors)
+    signals = full.signals(query, "zh", vectors)
+    kept_by_floor = [i for i, _ in expected if full.fuse(signals)[i] < engine_core.MIN_SCORE]
+    assert kept_by_floor  # the case this test is about
+    monkeypatch.setattr(engine_core, "SHORTLIST_FROM_PASSAGES", 1)
+    monkeypatch.setattr(engine_core, "SHORTLIST", 1)
+    shortlisted = engine_core.Corpus(full.entries)
+    assert shortlisted.shortlisting
+    got = shortlisted.rank(query, locale="zh-Hant", limit=3, vectors=vectors)
+    assert [i for i, _ in got] == [i for i, _ in expected]
 
 
 @pytest.mark.parametrize("query", CHINESE)

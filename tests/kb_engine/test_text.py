@@ -59,6 +59,8 @@ def test_japanese_only_kanji_are_no_chinese_words():
     import re
     from importlib import resources
 
+    import opencc
+
     from app.nlp.gloss import DATA
     from app.nlp.lang import JAPANESE_ONLY_KANJI
 
@@ -69,11 +71,15 @@ def test_japanese_only_kanji_are_no_chinese_words():
             if match is None:
                 continue
             traditional, simplified, senses = match.groups()
-            shared = JAPANESE_ONLY_KANJI.intersection(traditional + simplified)
-            if shared:
-                # Only as a one-character entry saying it is Japanese.
-                assert len(traditional) == 1 and all(re.match(r"Japanese |\(Japanese kokuji\)", sense)
-                                                     for sense in senses.split("/")), line
+            if JAPANESE_ONLY_KANJI.intersection(traditional + simplified):
+                # Only as a one-character entry that is first of all a Japanese variant or kokuji.
+                assert len(traditional) == 1 and re.match(r"Japanese variant of |\(Japanese kokuji\)", senses), line
+    # Nor a form Chinese writes: no Traditional (Taiwan, Hong Kong) or Simplified conversion gives one.
+    every = [chr(c) for c in range(0x3400, 0xA000)]
+    for config in ("s2t", "t2s", "s2tw", "t2tw", "s2hk", "t2hk", "tw2s", "hk2s"):
+        converted = opencc.OpenCC(f"{config}.json").convert("\n".join(every)).split("\n")
+        written = set("".join(out for char, out in zip(every, converted) if out != char))
+        assert not JAPANESE_ONLY_KANJI & written, (config, "".join(JAPANESE_ONLY_KANJI & written))
 
 
 def test_hard_sign_spelling_both_languages_use_is_left_to_the_model():
