@@ -105,6 +105,13 @@ def test_article_page_counts_views_and_shows_translations(client, faq, db):
     assert article.view_count == 3
 
 
+def test_article_tags_link_to_a_search_for_them(client, make_article):
+    article = make_article("Two-factor login", "Turn it on under **Settings → Security**.", tags="security, 2fa")
+    page = text(client.get(f"/kb/articles/{article.id}"))
+    assert '<a class="tag" href="/kb/search?q=security">security</a>' in page
+    assert '<a class="tag" href="/kb/search?q=2fa">2fa</a>' in page
+
+
 def test_article_suggests_the_visitors_language_version(client, faq):
     page = text(client.get(f"/kb/articles/{faq['refund'].id}", headers={"Accept-Language": "ru"}))
     assert "This article is also in русский" in page or "русский" in page
