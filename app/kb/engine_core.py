@@ -347,7 +347,7 @@ class Corpus:
         if k < self.n:
             # The best with the searcher's language boost and the best without it, so the boost
             # reorders the results but never pushes a better article in another language out; and
-            # the best by their match floor, which only the floor may keep a match.
+            # the best by match floor, as a match that only its floor keeps scores low.
             ranked = [coarse, coarse + boost] + ([coarse_floor] if any(name in signals for name in ADDS_ONLY) else [])
             picked = functools.reduce(np.union1d, (np.argpartition(-x, k - 1)[:k] for x in ranked))
         else:

@@ -22,12 +22,12 @@ _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
 # (към, пъти). Both write ъ before е and ю (объект; съюз, съединение): the model decides those.
 _RU_SPELLING = re.compile(r"[ыэё]|ъя")
 _BG_SPELLING = re.compile(r"ъ(?![аеёиоуъыэюя])|ѝ")
-# Kanji that only Japanese writes (its simplified shinjitai and its own kokuji: 変, 発, 続, 込, 働): each
-# entry CC-CEDICT has for each is first a Japanese variant or kokuji, the six it lacks are OpenCC's
-# (jp2t), and none is a form OpenCC's Chinese tables write (Hong Kong's 閲 and 鋭 are left out). One
-# of them tells a question in kanji alone (暗証番号変更) from Chinese; none is in the public Chinese
-# questions, and 113 of 403 Japanese ones hold one. Most kanji are shared (口座残高確認): those stay
-# Chinese unless the searcher writes Japanese.
+# Kanji that only Japanese writes (its simplified shinjitai and its own kokuji: 変, 発, 続, 込, 働).
+# CC-CEDICT gives each, in every entry, first as a Japanese variant or kokuji; the six it lacks come
+# from OpenCC's jp2t table; none is a form OpenCC's Chinese tables write (so Hong Kong's 閲 and 鋭
+# are left out). One of them tells a question in kanji alone (暗証番号変更) from Chinese: none is in
+# the public Chinese questions, 113 of the 403 Japanese ones hold one. Most kanji are shared
+# (口座残高確認): those stay Chinese unless the searcher writes Japanese.
 JAPANESE_ONLY_KANJI = frozenset(
     "両乗亜仏仮価倹働児剣剤剰労勧匁単厳呉唖喩営団囲図圏圧塁塩増壊壌壱売変奨娯嬢実寛対専尭巌巣巻帯帰庁広廃弐弾徳徴応恵悩悪懐戦"
     "戻抜択拝拠拡挙挿捜掲掻揺摂撃撹斎暁暦曽査栄桜桝桟検楽榊様槙歯歳毎気沢浄涙渇済渉渋渓満滝瀬犠猟獣産畳痩発県穂穏穣竜籖粋粛経"
