@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app.kb.markdown import text_lines
 from app.kb.vectors import VectorSpace, unit
 from app.nlp import centres, encoders, gloss, script
 from app.nlp.e5 import RECIPE as E5_RECIPE
@@ -94,34 +95,15 @@ SHORTLIST_AXES = 64
 BM25_K1 = 1.2
 BM25_B = 0.75
 
-_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_MD_MARKS = re.compile(r"^\s{0,3}(?:#{1,6}\s+|>\s?|[-*+]\s+|\d+[.)]\s+)")
-_MD_INLINE = re.compile(r"[*_`~|]+")
-_WORD = re.compile(r"[^\W_]")
 _SENTENCE = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])")
 
 
-def plain_lines(body):
-    """Markdown body → non-empty plain-text lines (headings, list items and paragraphs)."""
-    lines, fenced = [], False
-    for raw in (body or "").splitlines():
-        if raw.strip().startswith("```"):
-            fenced = not fenced
-            continue
-        if fenced:
-            continue
-        line = _MD_INLINE.sub("", _MD_MARKS.sub("", _MD_LINK.sub(r"\1", raw))).strip()
-        # A line with no word is markup (a table's |---|---| row, a rule, a heading's underline):
-        # embedded, it matched every question that matched nothing better.
-        if _WORD.search(line):
-            lines.append(line)
-    return lines
-
-
 def passages(title, body):
-    """The texts an article is embedded as: its title, then lines, long lines cut into sentences."""
+    """The texts an article is embedded as: its title, then the lines of text its Markdown reads as
+    (no markup: a table's |---| row, embedded, matched every question that matched nothing
+    better), long lines cut into sentences."""
     out = [(title or "").strip()[:MAX_PASSAGE_CHARS]]
-    for line in plain_lines(body):
+    for line in text_lines(body):
         parts = [line] if len(line) <= 200 else [p for p in _SENTENCE.split(line) if p.strip()]
         for part in parts:
             out.append(part.strip()[:MAX_PASSAGE_CHARS])
@@ -341,15 +323,15 @@ class Corpus:
         lexical = self._lexical(query, language)
         signals = {**lexical, **{name: self._space(name).coarse(q) for name, q in queries.items()}}
         coarse, coarse_floor = self.fuse_and_floor(signals, weights)
+        # The best with the searcher's language boost and the best without it, so the boost
+        # reorders the results but never pushes a better article in another language out; and
+        # the best by match floor, as a match that only its floor keeps scores low.
+        orders = [coarse, coarse + boost] + ([coarse_floor] if coarse_floor is not coarse else [])
         if allowed is not None:
-            coarse, coarse_floor = (np.where(allowed, x, -np.inf) for x in (coarse, coarse_floor))
+            orders = [np.where(allowed, order, -np.inf) for order in orders]
         k = min(max(SHORTLIST, limit), self.n)
         if k < self.n:
-            # The best with the searcher's language boost and the best without it, so the boost
-            # reorders the results but never pushes a better article in another language out; and
-            # the best by match floor, as a match that only its floor keeps scores low.
-            ranked = [coarse, coarse + boost] + ([coarse_floor] if any(name in signals for name in ADDS_ONLY) else [])
-            picked = functools.reduce(np.union1d, (np.argpartition(-x, k - 1)[:k] for x in ranked))
+            picked = functools.reduce(np.union1d, (np.argpartition(-order, k - 1)[:k] for order in orders))
         else:
             picked = np.arange(self.n)
         exact = {name: values[picked] for name, values in lexical.items()}

@@ -48,19 +48,36 @@ def plain_text(source, limit=None):
 
 @functools.lru_cache(maxsize=1024)  # keyed on the few blocks read, not on whole articles
 def _snippet(source, limit, cut_short):
-    parts = []
-    for token in _md.parse(source):
-        if token.type == "inline":
-            for child in token.children or ():
-                if child.type in ("text", "code_inline"):
-                    parts.append(child.content)
-                elif child.type in ("softbreak", "hardbreak"):
-                    parts.append(" ")
-            parts.append(" ")
-        elif token.type in ("code_block", "fence"):
-            parts.append(f" {token.content} ")
-    text = " ".join("".join(parts).split())
+    text = " ".join(" ".join(text_lines(source, code=True)).split())
     if limit and len(text) > limit:
         cut = text[:limit].rsplit(" ", 1)[0]
         return (cut or text[:limit]) + "…"
     return text + "…" if cut_short and text else text
+
+
+def text_lines(source, code=False):
+    """The lines of text markdown-it reads in `source`: a heading, a list item, a line of a
+    paragraph or a table row each (the row's cells side by side). Markup is gone: emphasis marks,
+    link targets, images, rules, a table's |---| row; fenced and indented code only with `code`."""
+    lines, row = [], None
+    for token in _md.parse(source or ""):
+        if token.type == "tr_open":
+            row = []
+        elif token.type == "tr_close":
+            lines.append("  ".join(cell for cell in row if cell))
+            row = None
+        elif token.type == "inline":
+            parts = [""]
+            for child in token.children or ():
+                if child.type in ("text", "code_inline"):
+                    parts[-1] += child.content
+                elif child.type in ("softbreak", "hardbreak"):
+                    parts.append("")
+            parts = [part.strip() for part in parts]
+            if row is not None:
+                row.append(" ".join(part for part in parts if part))
+            else:
+                lines.extend(part for part in parts if part)
+        elif code and token.type in ("code_block", "fence"):
+            lines.extend(line.strip() for line in token.content.splitlines() if line.strip())
+    return [line for line in lines if line]
